@@ -1,0 +1,95 @@
+# Build, test and benchmark the VMM. `make` builds build/vmm; `make check`
+# installs what it needs, then runs every unit and boot test.
+
+ARCH ?= x86_64
+SAN ?= 0
+
+ifeq ($(SAN),1)
+BUILD ?= build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS += -levent_core -lfdt -llzma -lpthread
+CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
+
+CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c arch/$(ARCH)/*.c)
+LIB_SRCS := $(filter-out vmm/main.c,$(CORE_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/vmm/main.o
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
+
+GUEST_SRCS := $(wildcard guest/*.c)
+GUEST_BINS := $(GUEST_SRCS:guest/%.c=build/guest/bin/%)
+
+.PHONY: all unit unit-asan check deps boot-test bench demo format clean
+
+all: $(BUILD)/vmm $(TOOL_BINS)
+
+$(BUILD)/vmm: $(MAIN_OBJ) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Programs that run inside the test guest: static, no sanitizer.
+build/guest/bin/%: guest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -Wall -Wextra -Werror -o $@ $<
+
+guest-programs: $(GUEST_BINS)
+
+# Runs every unit-test binary, then prints one summary line.
+unit: $(UNIT_BINS)
+	@tools/run-unit-tests $(UNIT_BINS)
+
+unit-asan:
+	$(MAKE) SAN=1 unit
+
+deps:
+	tools/setup-deps
+
+boot-test: all guest-programs
+	tests/boot/run
+
+check: deps
+	$(MAKE) all guest-programs
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) boot-test
+
+bench: deps
+	$(MAKE) all guest-programs
+	tools/bench
+
+demo: deps
+	$(MAKE) all guest-programs
+	tools/demo
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build/obj build/asan build/tests build/tools build/vmm
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

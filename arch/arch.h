@@ -1,0 +1,53 @@
+/*
+ * Hooks every architecture implements once (arch/<arch>/), called from the
+ * common code in vmm/. Common code has no #ifdef for the architecture.
+ */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/memory.h"
+
+struct vm;
+struct vcpu;
+struct vm_config;
+struct kvm_irq_routing_entry;
+
+/* Guest-physical RAM ranges for mem_size bytes of RAM; returns the count or -errno. */
+int arch_ram_ranges(uint64_t mem_size, struct ram_range *out, unsigned max);
+
+/* VM-wide KVM setup that must precede vCPU creation (irqchip, timers). */
+int arch_vm_setup(struct vm *vm);
+void arch_vm_teardown(struct vm *vm);
+
+/* The interrupt routes KVM has by default, which every routing update must keep. */
+int arch_irq_default_routes(struct kvm_irq_routing_entry *entries, unsigned max);
+
+/* Platform devices every guest gets (console UART, power, panic, exit port). */
+int arch_platform_devices_create(struct vm *vm);
+
+/*
+ * Loads kernel, initrd and command line into guest memory and builds the
+ * firmware tables (boot_params/ACPI or device tree). Errors are logged with
+ * the file and the cause.
+ */
+int arch_load_guest(struct vm *vm);
+
+/* Per-vCPU registers, CPUID and MSRs; the boot vCPU also gets the entry state. */
+int arch_vcpu_setup(struct vm *vm, struct vcpu *vcpu);
+
+/* Logs the registers that say where a failed vCPU was. */
+void arch_vcpu_log_state(struct vcpu *vcpu);
+
+/* Exit reasons only this architecture knows; returns false when not handled. */
+bool arch_vcpu_handle_exit(struct vm *vm, struct vcpu *vcpu);
+
+/* Guest command line the platform needs before the user's (e.g. "console=ttyS0"). */
+const char *arch_base_cmdline(void);
+
+/* Writes the uncompressed kernel inside a compressed image to out_path (--extract-vmlinux). */
+int arch_extract_kernel(const char *kernel_path, const char *out_path);
+
+#endif

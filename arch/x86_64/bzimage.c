@@ -1,0 +1,294 @@
+/* bzImage setup-header parsing and cached host-side decompression of its XZ payload. */
+#include "arch/x86_64/bzimage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lzma.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/file_io.h"
+#include "vmm/log.h"
+
+#define SETUP_HEADER_OFFSET 0x1f1
+#define BOOT_FLAG 0xaa55
+#define HDRS_MAGIC 0x53726448 /* "HdrS" */
+#define MIN_BOOT_PROTOCOL 0x020c
+#define IO_CHUNK (1u << 20)
+#define MAX_VMLINUX_SIZE (1ull << 30)
+
+static const uint8_t xz_magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
+
+bool bzimage_detect(int fd)
+{
+	struct setup_header hdr;
+
+	if (read_exact_at(fd, &hdr, sizeof(hdr), SETUP_HEADER_OFFSET))
+		return false;
+	return hdr.boot_flag == BOOT_FLAG && hdr.header == HDRS_MAGIC;
+}
+
+int bzimage_parse(int fd, struct bzimage *bz, char *err, unsigned err_size)
+{
+	int64_t size = file_size(fd);
+	struct setup_header *h = &bz->hdr;
+
+	memset(bz, 0, sizeof(*bz));
+	if (size < 0 || read_exact_at(fd, h, sizeof(*h), SETUP_HEADER_OFFSET) ||
+	    h->boot_flag != BOOT_FLAG || h->header != HDRS_MAGIC) {
+		snprintf(err, err_size, "not a Linux bzImage (no boot sector or HdrS header)");
+		return -ENOEXEC;
+	}
+	if (h->version < MIN_BOOT_PROTOCOL || !(h->xloadflags & XLF_KERNEL_64) ||
+	    !(h->loadflags & LOADED_HIGH)) {
+		snprintf(err, err_size,
+			 "boot protocol %u.%02u without a 64-bit entry point (need 2.12+ with "
+			 "XLF_KERNEL_64)",
+			 h->version >> 8, h->version & 0xff);
+		return -ENOEXEC;
+	}
+	/* The header runs to the end of the jump target at 0x200 + jump[1]. */
+	bz->hdr_len = 0x202 + ((h->jump >> 8) & 0xff) - SETUP_HEADER_OFFSET;
+	if (bz->hdr_len > sizeof(*h))
+		bz->hdr_len = sizeof(*h);
+	bz->setup_size = ((uint64_t)(h->setup_sects ? h->setup_sects : 4) + 1) * 512;
+	bz->file_size = (uint64_t)size;
+	if (bz->setup_size >= bz->file_size) {
+		snprintf(err, err_size, "file ends inside the setup code (%lld bytes)",
+			 (long long)size);
+		return -ENOEXEC;
+	}
+	bz->kernel_size = bz->file_size - bz->setup_size;
+	return 0;
+}
+
+/* FNV-1a over the payload: names the cache entry by content, not by path. */
+static int payload_hash(int fd, uint64_t offset, uint64_t len, uint64_t *hash_out)
+{
+	uint8_t *buf = malloc(IO_CHUNK);
+	uint64_t hash = 0xcbf29ce484222325ull;
+
+	if (!buf)
+		return -ENOMEM;
+	while (len) {
+		size_t n = len < IO_CHUNK ? (size_t)len : IO_CHUNK;
+		int r = read_exact_at(fd, buf, n, (off_t)offset);
+		if (r) {
+			free(buf);
+			return r;
+		}
+		for (size_t i = 0; i < n; i++)
+			hash = (hash ^ buf[i]) * 0x100000001b3ull;
+		offset += n;
+		len -= n;
+	}
+	free(buf);
+	*hash_out = hash;
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct xz_job {
+	int in_fd, out_fd;
+	uint64_t in_offset, in_len;
+	uint8_t *in_buf, *out_buf;
+};
+
+static int xz_pump(struct xz_job *job, lzma_stream *strm)
+{
+	lzma_ret ret = LZMA_OK;
+	uint64_t written = 0;
+
+	while (ret == LZMA_OK) {
+		if (strm->avail_in == 0 && job->in_len) {
+			size_t n = job->in_len < IO_CHUNK ? (size_t)job->in_len : IO_CHUNK;
+			if (read_exact_at(job->in_fd, job->in_buf, n, (off_t)job->in_offset))
+				return -EIO;
+			job->in_offset += n;
+			job->in_len -= n;
+			strm->next_in = job->in_buf;
+			strm->avail_in = n;
+		}
+		strm->next_out = job->out_buf;
+		strm->avail_out = IO_CHUNK;
+		ret = lzma_code(strm, job->in_len || strm->avail_in ? LZMA_RUN : LZMA_FINISH);
+		if (write_all(job->out_fd, job->out_buf, IO_CHUNK - strm->avail_out))
+			return -EIO;
+		written += IO_CHUNK - strm->avail_out;
+		if (written > MAX_VMLINUX_SIZE)
+			return -EFBIG;
+	}
+	return ret == LZMA_STREAM_END ? 0 : -EBADMSG;
+}
+
+static int xz_decompress(int in_fd, uint64_t offset, uint64_t len, int out_fd)
+{
+	lzma_stream strm = LZMA_STREAM_INIT;
+	struct xz_job job = {in_fd, out_fd, offset, len, malloc(IO_CHUNK), malloc(IO_CHUNK)};
+	int r = -ENOMEM;
+
+	/* The kernel's payload is one XZ stream followed by its 4-byte size. */
+	if (job.in_buf && job.out_buf && lzma_stream_decoder(&strm, UINT64_MAX, 0) == LZMA_OK)
+		r = xz_pump(&job, &strm);
+	lzma_end(&strm);
+	free(job.in_buf);
+	free(job.out_buf);
+	return r;
+}
+
+static int cache_dir(char *path, size_t size)
+{
+	const char *dir = getenv("VMM_CACHE_DIR");
+	const char *base;
+
+	if (dir && *dir)
+		return snprintf(path, size, "%s", dir) < (int)size ? 0 : -ENAMETOOLONG;
+	base = getenv("XDG_CACHE_HOME");
+	if (base && *base)
+		return snprintf(path, size, "%s/vmm", base) < (int)size ? 0 : -ENAMETOOLONG;
+	base = getenv("HOME");
+	if (!base || !*base)
+		return -ENOENT;
+	return snprintf(path, size, "%s/.cache/vmm", base) < (int)size ? 0 : -ENAMETOOLONG;
+}
+
+/* Decompresses into the cache (atomically, via rename) or, failing that, into a memfd. */
+static int decompress_to_fd(int fd, uint64_t offset, uint64_t len, const char *dir,
+			    const char *cached)
+{
+	char tmp[4300];
+	int out = -1, r;
+
+	if (dir) {
+		char parent[4200];
+		snprintf(parent, sizeof(parent), "%s", dir);
+		for (char *p = parent + 1; *p; p++)
+			if (*p == '/') {
+				*p = '\0';
+				mkdir(parent, 0755);
+				*p = '/';
+			}
+		mkdir(parent, 0755);
+		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", cached, (int)getpid());
+		out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	if (out < 0) {
+		dir = NULL;
+		out = memfd_create("vmlinux", MFD_CLOEXEC);
+		if (out < 0)
+			return -errno;
+	}
+	r = xz_decompress(fd, offset, len, out);
+	if (r == 0 && dir && rename(tmp, cached) < 0)
+		r = -errno;
+	if (r) {
+		if (dir)
+			unlink(tmp);
+		close(out);
+		return r;
+	}
+	return out;
+}
+
+int bzimage_vmlinux_fd(int fd, const struct bzimage *bz, char *err, unsigned err_size)
+{
+	uint64_t offset = bz->setup_size + bz->hdr.payload_offset;
+	uint64_t len = bz->hdr.payload_length, hash;
+	uint8_t magic[sizeof(xz_magic)];
+	char dir[4096], cached[4200];
+	int r, cfd;
+
+	if (offset > bz->file_size || len > bz->file_size - offset || len < sizeof(magic) ||
+	    read_exact_at(fd, magic, sizeof(magic), (off_t)offset) ||
+	    memcmp(magic, xz_magic, sizeof(magic)) != 0)
+		return -ENOTSUP;
+	r = payload_hash(fd, offset, len, &hash);
+	if (r)
+		return r;
+	if (cache_dir(dir, sizeof(dir)) == 0) {
+		snprintf(cached, sizeof(cached), "%s/vmlinux-%016llx", dir,
+			 (unsigned long long)hash);
+		cfd = open(cached, O_RDONLY | O_CLOEXEC);
+		if (cfd >= 0)
+			return cfd;
+	}
+	log_info("boot", "decompressing the kernel once on the host (cached for later boots)");
+	cfd = decompress_to_fd(fd, offset, len, cache_dir(dir, sizeof(dir)) == 0 ? dir : NULL,
+			       cached);
+	if (cfd < 0)
+		snprintf(err, err_size, "cannot decompress the XZ payload: %s", strerror(-cfd));
+	return cfd;
+}
+
+static int copy_fd_to_path(int in, const char *out_path)
+{
+	uint8_t *buf = malloc(IO_CHUNK);
+	int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	off_t offset = 0;
+	int r = 0;
+
+	if (!buf || out < 0) {
+		r = out < 0 ? -errno : -ENOMEM;
+		goto done;
+	}
+	for (;;) {
+		ssize_t n = pread(in, buf, IO_CHUNK, offset);
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		r = write_all(out, buf, (size_t)n);
+		if (r)
+			break;
+		offset += n;
+	}
+done:
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return r;
+}
+
+int arch_extract_kernel(const char *kernel_path, const char *out_path)
+{
+	struct bzimage bz;
+	char err[160] = "";
+	int fd = open(kernel_path, O_RDONLY | O_CLOEXEC);
+	int vmlinux, r;
+
+	if (fd < 0) {
+		log_error("boot", "cannot open kernel '%s': %s", kernel_path, strerror(errno));
+		return -errno;
+	}
+	r = bzimage_parse(fd, &bz, err, sizeof(err));
+	vmlinux = r ? r : bzimage_vmlinux_fd(fd, &bz, err, sizeof(err));
+	close(fd);
+	if (vmlinux < 0) {
+		log_error("boot", "kernel '%s': %s", kernel_path,
+			  vmlinux == -ENOTSUP ? "its payload is not XZ-compressed" : err);
+		return vmlinux;
+	}
+	r = copy_fd_to_path(vmlinux, out_path);
+	close(vmlinux);
+	if (r)
+		log_error("boot", "cannot write '%s': %s", out_path, strerror(-r));
+	return r;
+}

@@ -1,0 +1,46 @@
+# Shared helpers for the project's bash tools: paths, logging, KVM probing.
+# Sourced, not executed; callers set `set -euo pipefail` themselves.
+# shellcheck shell=bash
+
+# Repository root, whatever the caller's working directory.
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${REPO_ROOT}/build"
+KERNEL_DIR="${BUILD_DIR}/kernel"
+
+log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# True when KVM can run guests here directly, without the nested L1 guest:
+# /dev/kvm opens read-write and the CPU has hardware virtualization (svm or
+# vmx). Some sandboxes offer a /dev/kvm without either flag that opens but
+# cannot boot Linux in useful time, so the flag is required.
+# VMM_KVM=direct or VMM_KVM=nested overrides the decision.
+kvm_usable() {
+	case "${VMM_KVM:-auto}" in
+	direct) return 0 ;;
+	nested) return 1 ;;
+	esac
+	[[ -c /dev/kvm ]] || return 1
+	{ exec 9<>/dev/kvm; } 2>/dev/null || return 1
+	exec 9>&-
+	grep -qwE 'svm|vmx' /proc/cpuinfo
+}
+
+# True inside the nested L1 guest (its init exports this variable).
+in_l1() { [[ "${VMM_IN_L1:-0}" == 1 ]]; }
+
+# Prints the Debian kernel release fetched by tools/fetch-kernel.
+kernel_release() {
+	[[ -s "${KERNEL_DIR}/release" ]] || die "no kernel: run tools/fetch-kernel"
+	cat "${KERNEL_DIR}/release"
+}
+
+# Paths of the fetched kernel image and its module tree.
+kernel_image() { echo "${KERNEL_DIR}/root/boot/vmlinuz-$(kernel_release)"; }
+kernel_modules_dir() { echo "${KERNEL_DIR}/root/lib/modules/$(kernel_release)"; }
+
+# Prints a content hash of the given files (for rebuild-on-change caching).
+hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }

@@ -1,0 +1,166 @@
+/*
+ * A vhost-user frontend: one connection to a back-end, the feature
+ * handshake, memory table and vring bring-up, and the back-end's request
+ * channel. It knows nothing of KVM or PCI: its caller hands it guest
+ * memory, ring addresses and the kick/call eventfds.
+ */
+#ifndef VHOST_USER_FRONTEND_H
+#define VHOST_USER_FRONTEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhost_user/device_type.h"
+#include "vhost_user/wire.h"
+#include "vmm/log.h"
+#include "vmm/memory.h"
+
+#define VHOST_USER_MAX_QUEUES 64
+/* GET_QUEUE_NUM above this is nonsense (QEMU's VIRTIO_QUEUE_MAX). */
+#define VHOST_USER_SANE_QUEUE_NUM 1024
+#define VHOST_USER_DEFAULT_TIMEOUT_MS 5000
+#define VHOST_USER_MAX_QUEUE_SIZE 32768
+
+/*
+ * Callbacks for requests the back-end sends on its channel. They may run
+ * while the frontend waits for a reply (so that a back-end blocked on its
+ * own request cannot deadlock us), hence they must not call back into the
+ * frontend; queue work for later instead.
+ */
+struct vhost_user_backend_ops {
+	void (*config_changed)(void *opaque);
+	/* The back-end asks us to signal the queue's call (or error) notifier. */
+	int (*vring_call)(void *opaque, unsigned index);
+	int (*vring_err)(void *opaque, unsigned index);
+	/* The callee takes ownership of fd (it must close it, even on error). */
+	int (*shmem_map)(void *opaque, const struct vhost_user_shmem_map *map, int fd);
+	int (*shmem_unmap)(void *opaque, const struct vhost_user_shmem_map *map);
+};
+
+/* Where a queue lives and how it is notified, as the driver set it up. */
+struct vhost_user_vring {
+	uint16_t size;	   /* power of two */
+	uint16_t base;	   /* first avail index the back-end processes */
+	uint64_t desc_gpa; /* guest-physical addresses of the three parts */
+	uint64_t avail_gpa;
+	uint64_t used_gpa;
+	int kick_fd; /* the back-end waits on it; the caller keeps ownership */
+	int call_fd; /* the back-end signals it; the caller keeps ownership */
+};
+
+struct vhost_user_queue_state {
+	struct vhost_user_vring ring;
+	bool started;
+};
+
+struct vhost_user_frontend {
+	char name[32]; /* "blk0": first word of every message */
+	char log_component[48];
+	const struct vhost_user_device_type *type;
+	struct vhost_user_device_type type_fallback;
+	int sock;
+	int backend_fd; /* our end of the back-end request channel, or -1 */
+	int timeout_ms; /* per reply; VHOST_USER_DEFAULT_TIMEOUT_MS unless changed */
+	bool broken;	/* the back-end misbehaved or went away */
+
+	uint64_t backend_features;  /* as offered by GET_FEATURES */
+	uint64_t device_features;   /* offered & what the type and transport allow */
+	uint64_t acked_features;    /* last SET_FEATURES, without PROTOCOL_FEATURES */
+	uint64_t protocol_offered;  /* GET_PROTOCOL_FEATURES */
+	uint64_t protocol_features; /* the subset we acked */
+	unsigned backend_queue_num; /* GET_QUEUE_NUM, or the type's minimum */
+	unsigned num_queues;	    /* usable: min(backend_queue_num, MAX_QUEUES) */
+
+	const struct guest_memory *mem; /* set by set_mem_table */
+	struct vhost_user_queue_state queues[VHOST_USER_MAX_QUEUES];
+
+	const struct vhost_user_backend_ops *ops;
+	void *ops_opaque;
+	struct log_ratelimit backend_rl;
+};
+
+/*
+ * Prepares fe for device type type_id (see device_type.h) named name in
+ * logs. No I/O. Returns 0 or -EINVAL (name too long).
+ */
+int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *name, uint32_t type_id);
+
+/* Installs back-end request callbacks; ops may be NULL (requests then fail). */
+void vhost_user_frontend_set_backend_ops(struct vhost_user_frontend *fe,
+					 const struct vhost_user_backend_ops *ops, void *opaque);
+
+/*
+ * Connects to the unix socket at path, retrying ENOENT/ECONNREFUSED for up
+ * to retry_ms (a back-end still starting). Returns 0 or -errno.
+ */
+int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path,
+				unsigned retry_ms);
+
+/*
+ * SET_OWNER, GET_FEATURES, protocol features, GET_QUEUE_NUM and the
+ * back-end request channel. Afterwards device_features, protocol_features
+ * and num_queues are valid. Returns 0 or -errno (logged, names the step).
+ */
+int vhost_user_frontend_handshake(struct vhost_user_frontend *fe);
+
+static inline bool vhost_user_frontend_has_protocol(const struct vhost_user_frontend *fe,
+						    unsigned bit)
+{
+	return fe->protocol_features & (1ull << bit);
+}
+
+/*
+ * Reads/writes [offset, offset + len) of the config space; needs the
+ * CONFIG protocol feature (-ENOTSUP otherwise). GET_CONFIG always asks for
+ * the type's exact config size, since some back-ends reject anything else.
+ */
+int vhost_user_frontend_get_config(struct vhost_user_frontend *fe, uint32_t offset, void *buf,
+				   uint32_t len);
+int vhost_user_frontend_set_config(struct vhost_user_frontend *fe, uint32_t offset, const void *buf,
+				   uint32_t len);
+
+/* SET_FEATURES with the driver's acks; -EINVAL if they exceed device_features. */
+int vhost_user_frontend_set_features(struct vhost_user_frontend *fe, uint64_t driver_features);
+
+/* SET_MEM_TABLE for every region of mem; mem must outlive the connection. */
+int vhost_user_frontend_set_mem_table(struct vhost_user_frontend *fe,
+				      const struct guest_memory *mem);
+
+/*
+ * Starts queue index: NUM, ADDR (host pointers), BASE, CALL, KICK, then
+ * ENABLE(1) when protocol features were negotiated. Checks that the three
+ * ring parts lie inside guest memory.
+ */
+int vhost_user_frontend_start_queue(struct vhost_user_frontend *fe, unsigned index,
+				    const struct vhost_user_vring *ring);
+
+/*
+ * Stops queue index: ENABLE(0) where applicable, then GET_VRING_BASE. The
+ * returned base is checked against the ring's avail index (the back-end
+ * cannot have consumed more than the driver made available).
+ */
+int vhost_user_frontend_stop_queue(struct vhost_user_frontend *fe, unsigned index,
+				   uint16_t *base_out);
+
+/* Stops every started queue, then RESET_DEVICE when negotiated. */
+int vhost_user_frontend_reset(struct vhost_user_frontend *fe);
+
+/* SET_STATUS / GET_STATUS; -ENOTSUP without the STATUS protocol feature. */
+int vhost_user_frontend_set_status(struct vhost_user_frontend *fe, uint8_t status);
+int vhost_user_frontend_get_status(struct vhost_user_frontend *fe, uint8_t *status);
+
+/* The back-end channel fd for the caller's event loop, or -1. */
+int vhost_user_frontend_backend_fd(const struct vhost_user_frontend *fe);
+
+/*
+ * Reads and serves one back-end request (call when backend_fd is
+ * readable). Returns 0, or -errno when the request was refused or the
+ * channel failed; on hang-up or a framing error the channel is closed and
+ * backend_fd becomes -1.
+ */
+int vhost_user_frontend_handle_backend_request(struct vhost_user_frontend *fe);
+
+/* Closes the connection and the back-end channel; fe may be re-connected. */
+void vhost_user_frontend_close(struct vhost_user_frontend *fe);
+
+#endif

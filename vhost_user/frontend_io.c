@@ -1,0 +1,273 @@
+/* Frontend messaging: requests, replies, acks, and serving the back-end's request channel. */
+#include "vhost_user/frontend_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int check_usable(struct vhost_user_frontend *fe, uint32_t request)
+{
+	if (fe->sock < 0)
+		return -ENOTCONN;
+	if (fe->broken) {
+		log_debug(fe->log_component, "%s: %s: device is broken", fe->name,
+			  vhost_user_request_name(request));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int send_request(struct vhost_user_frontend *fe, uint32_t request, uint32_t flags,
+			const void *payload, uint32_t size, const int *fds, unsigned nfds)
+{
+	struct vhost_user_header hdr = {
+	    .request = request, .flags = VHOST_USER_VERSION | flags, .size = size};
+	int err = vhost_user_send(fe->sock, &hdr, payload, fds, nfds);
+
+	if (err)
+		return vu_fail_errno(fe, request, err == -EPIPE ? "hang-up" : "send", err);
+	return 0;
+}
+
+/*
+ * Waits for the reply on the main socket. A back-end may itself be blocked
+ * sending us a request that needs an answer, so its channel is served while
+ * we wait rather than deadlocking until the timeout.
+ */
+static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_reply_spec *spec,
+		      struct vhost_user_msg *reply, int *fds)
+{
+	int64_t deadline = monotonic_ms() + fe->timeout_ms;
+	struct vhost_user_error e = {0};
+	int err;
+
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = fe->sock, .events = POLLIN},
+					{.fd = fe->backend_fd, .events = POLLIN}};
+		int64_t left = deadline - monotonic_ms();
+		int n = poll(pfd, fe->backend_fd >= 0 ? 2 : 1, left > 0 ? (int)left : 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vu_fail_errno(fe, spec->request, "poll", -errno);
+		if (n == 0)
+			return vu_fail_errno(fe, spec->request, "reply timeout", -ETIMEDOUT);
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents)
+			vhost_user_frontend_handle_backend_request(fe);
+	}
+	deadline -= monotonic_ms();
+	err =
+	    vhost_user_recv_reply(fe->sock, spec, reply, fds, deadline > 0 ? (int)deadline : 0, &e);
+	if (err)
+		return vu_fail(fe, &e);
+	return 0;
+}
+
+int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
+	    const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply, int *reply_fds)
+{
+	int err = check_usable(fe, request);
+
+	if (!err)
+		err = send_request(fe, request, 0, payload, size, NULL, 0);
+	if (!err)
+		err = wait_reply(fe, spec, reply, reply_fds);
+	return err;
+}
+
+int vu_request(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
+	       const int *fds, unsigned nfds)
+{
+	const struct vhost_user_reply_spec ack = {.request = request, .min_size = 8, .max_size = 8};
+	bool want_ack = vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	struct vhost_user_msg reply;
+	int err = check_usable(fe, request);
+
+	if (!err)
+		err = send_request(fe, request, want_ack ? VHOST_USER_FLAG_NEED_REPLY : 0, payload,
+				   size, fds, nfds);
+	if (err || !want_ack)
+		return err;
+	err = wait_reply(fe, &ack, &reply, NULL);
+	if (err)
+		return err;
+	if (reply.payload.u64 != 0) {
+		/* The back-end refused; the connection itself is still sound. */
+		log_error(fe->log_component, "%s: %s: back-end replied failure (%" PRIu64 ")",
+			  fe->name, vhost_user_request_name(request), reply.payload.u64);
+		return -EREMOTEIO;
+	}
+	return 0;
+}
+
+int vu_get_u64(struct vhost_user_frontend *fe, uint32_t request, uint64_t *value)
+{
+	const struct vhost_user_reply_spec spec = {
+	    .request = request, .min_size = 8, .max_size = 8};
+	struct vhost_user_msg reply;
+	int err = vu_call(fe, request, NULL, 0, &spec, &reply, NULL);
+
+	if (!err)
+		*value = reply.payload.u64;
+	return err;
+}
+
+int vu_set_u64(struct vhost_user_frontend *fe, uint32_t request, uint64_t value)
+{
+	return vu_request(fe, request, &value, sizeof(value), NULL, 0);
+}
+
+/* Back-end channel. */
+
+static void close_backend_channel(struct vhost_user_frontend *fe, const char *why)
+{
+	log_warn(fe->log_component, "%s: back-end channel closed: %s", fe->name, why);
+	close(fe->backend_fd);
+	fe->backend_fd = -1;
+}
+
+/* Expected payload size and fd count per back-end request we serve; -1: refuse. */
+static int backend_request_shape(uint32_t request, uint32_t *size, unsigned *nfds)
+{
+	*nfds = 0;
+	switch (request) {
+	case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
+		*size = 0;
+		return 0;
+	case VHOST_USER_BACKEND_VRING_CALL:
+	case VHOST_USER_BACKEND_VRING_ERR:
+		*size = sizeof(struct vhost_user_vring_state);
+		return 0;
+	case VHOST_USER_BACKEND_SHMEM_MAP:
+		*nfds = 1;
+		/* fall through */
+	case VHOST_USER_BACKEND_SHMEM_UNMAP:
+		*size = sizeof(struct vhost_user_shmem_map);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int dispatch_backend_request(struct vhost_user_frontend *fe, struct vhost_user_msg *msg,
+				    int fd)
+{
+	const struct vhost_user_backend_ops *ops = fe->ops;
+	void *opaque = fe->ops_opaque;
+	uint32_t index = msg->payload.state.index;
+
+	switch (msg->hdr.request) {
+	case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
+		if (ops && ops->config_changed)
+			ops->config_changed(opaque);
+		return 0;
+	case VHOST_USER_BACKEND_VRING_CALL:
+	case VHOST_USER_BACKEND_VRING_ERR:
+		if (index >= fe->num_queues)
+			return -ERANGE;
+		if (msg->hdr.request == VHOST_USER_BACKEND_VRING_CALL)
+			return ops && ops->vring_call ? ops->vring_call(opaque, index) : -ENOTSUP;
+		return ops && ops->vring_err ? ops->vring_err(opaque, index) : -ENOTSUP;
+	case VHOST_USER_BACKEND_SHMEM_MAP:
+		if (!ops || !ops->shmem_map) {
+			close(fd);
+			return -ENOTSUP;
+		}
+		return ops->shmem_map(opaque, &msg->payload.shmem_map, fd);
+	case VHOST_USER_BACKEND_SHMEM_UNMAP:
+		return ops && ops->shmem_unmap ? ops->shmem_unmap(opaque, &msg->payload.shmem_map)
+					       : -ENOTSUP;
+	}
+	return -ENOTSUP;
+}
+
+static void reply_backend(struct vhost_user_frontend *fe, const struct vhost_user_msg *msg,
+			  int result)
+{
+	struct vhost_user_header hdr = {.request = msg->hdr.request,
+					.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+					.size = sizeof(uint64_t)};
+	/* Any non-zero value means failure; send the positive errno. */
+	uint64_t status = result < 0 ? (uint64_t)-result : 0;
+
+	if (!(msg->hdr.flags & VHOST_USER_FLAG_NEED_REPLY))
+		return;
+	if (vhost_user_send(fe->backend_fd, &hdr, &status, NULL, 0) < 0)
+		close_backend_channel(fe, "reply failed");
+}
+
+/* Header and shape checks; returns 0 when msg may be dispatched. */
+static int validate_backend_request(struct vhost_user_frontend *fe,
+				    const struct vhost_user_msg *msg, unsigned nfds)
+{
+	const char *name = vhost_user_backend_request_name(msg->hdr.request);
+	uint32_t flags = msg->hdr.flags & ~VHOST_USER_FLAG_NEED_REPLY;
+	uint32_t size;
+	unsigned want_fds;
+
+	if (flags != VHOST_USER_VERSION) {
+		log_warn_ratelimited(&fe->backend_rl, fe->log_component,
+				     "%s: %s: flags: expected 0x1 (or 0x9), got 0x%x", fe->name,
+				     name, msg->hdr.flags);
+		return -EPROTO;
+	}
+	if (backend_request_shape(msg->hdr.request, &size, &want_fds) < 0) {
+		log_warn_ratelimited(&fe->backend_rl, fe->log_component,
+				     "%s: back-end request %u (%s) not supported", fe->name,
+				     msg->hdr.request, name);
+		return -ENOTSUP;
+	}
+	if (msg->hdr.size != size || nfds != want_fds) {
+		log_warn_ratelimited(&fe->backend_rl, fe->log_component,
+				     "%s: %s: size/fds: expected %u/%u, got %u/%u", fe->name, name,
+				     size, want_fds, msg->hdr.size, nfds);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int vhost_user_frontend_handle_backend_request(struct vhost_user_frontend *fe)
+{
+	struct vhost_user_error e = {.backend_channel = true};
+	struct vhost_user_msg msg;
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nfds = 0;
+	int err;
+
+	if (fe->backend_fd < 0)
+		return -ENOTCONN;
+	/* The message is already arriving: a short bound only guards a stalled sender. */
+	err = vhost_user_recv(fe->backend_fd, &msg, fds, VHOST_USER_MAX_FDS, &nfds, fe->timeout_ms,
+			      &e);
+	if (err) {
+		char text[256];
+
+		vhost_user_format_error(text, sizeof(text), fe->name, &e);
+		close_backend_channel(fe, text);
+		return err;
+	}
+	err = validate_backend_request(fe, &msg, nfds);
+	if (err) {
+		vhost_user_close_fds(fds, nfds);
+	} else {
+		log_debug(fe->log_component, "back-end request %s",
+			  vhost_user_backend_request_name(msg.hdr.request));
+		err = dispatch_backend_request(fe, &msg, nfds ? fds[0] : -1);
+	}
+	reply_backend(fe, &msg, err);
+	return err;
+}

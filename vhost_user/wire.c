@@ -1,0 +1,426 @@
+/* vhost-user messages on a unix socket: send with fds, exact-size receive, reply checks. */
+#include "vhost_user/wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAME(x) [VHOST_USER_##x] = #x
+static const char *const request_names[VHOST_USER_REQUEST_MAX] = {
+    NAME(GET_FEATURES),
+    NAME(SET_FEATURES),
+    NAME(SET_OWNER),
+    NAME(RESET_OWNER),
+    NAME(SET_MEM_TABLE),
+    NAME(SET_LOG_BASE),
+    NAME(SET_LOG_FD),
+    NAME(SET_VRING_NUM),
+    NAME(SET_VRING_ADDR),
+    NAME(SET_VRING_BASE),
+    NAME(GET_VRING_BASE),
+    NAME(SET_VRING_KICK),
+    NAME(SET_VRING_CALL),
+    NAME(SET_VRING_ERR),
+    NAME(GET_PROTOCOL_FEATURES),
+    NAME(SET_PROTOCOL_FEATURES),
+    NAME(GET_QUEUE_NUM),
+    NAME(SET_VRING_ENABLE),
+    NAME(SEND_RARP),
+    NAME(NET_SET_MTU),
+    NAME(SET_BACKEND_REQ_FD),
+    NAME(IOTLB_MSG),
+    NAME(SET_VRING_ENDIAN),
+    NAME(GET_CONFIG),
+    NAME(SET_CONFIG),
+    NAME(CREATE_CRYPTO_SESSION),
+    NAME(CLOSE_CRYPTO_SESSION),
+    NAME(POSTCOPY_ADVISE),
+    NAME(POSTCOPY_LISTEN),
+    NAME(POSTCOPY_END),
+    NAME(GET_INFLIGHT_FD),
+    NAME(SET_INFLIGHT_FD),
+    NAME(GPU_SET_SOCKET),
+    NAME(RESET_DEVICE),
+    NAME(VRING_KICK),
+    NAME(GET_MAX_MEM_SLOTS),
+    NAME(ADD_MEM_REG),
+    NAME(REM_MEM_REG),
+    NAME(SET_STATUS),
+    NAME(GET_STATUS),
+    NAME(GET_SHARED_OBJECT),
+    NAME(SET_DEVICE_STATE_FD),
+    NAME(CHECK_DEVICE_STATE),
+    NAME(GET_SHMEM_CONFIG),
+};
+
+static const char *const backend_request_names[VHOST_USER_BACKEND_REQUEST_MAX] = {
+    NAME(BACKEND_IOTLB_MSG),
+    NAME(BACKEND_CONFIG_CHANGE_MSG),
+    NAME(BACKEND_VRING_HOST_NOTIFIER_MSG),
+    NAME(BACKEND_VRING_CALL),
+    NAME(BACKEND_VRING_ERR),
+    NAME(BACKEND_SHARED_OBJECT_ADD),
+    NAME(BACKEND_SHARED_OBJECT_REMOVE),
+    NAME(BACKEND_SHARED_OBJECT_LOOKUP),
+    NAME(BACKEND_SHMEM_MAP),
+    NAME(BACKEND_SHMEM_UNMAP),
+};
+#undef NAME
+
+#define PNAME(x) [VHOST_USER_PROTOCOL_F_##x] = #x
+static const char *const protocol_feature_names[VHOST_USER_PROTOCOL_F_COUNT] = {
+    PNAME(MQ),
+    PNAME(LOG_SHMFD),
+    PNAME(RARP),
+    PNAME(REPLY_ACK),
+    PNAME(NET_MTU),
+    PNAME(BACKEND_REQ),
+    PNAME(CROSS_ENDIAN),
+    PNAME(CRYPTO_SESSION),
+    PNAME(PAGEFAULT),
+    PNAME(CONFIG),
+    PNAME(BACKEND_SEND_FD),
+    PNAME(HOST_NOTIFIER),
+    PNAME(INFLIGHT_SHMFD),
+    PNAME(RESET_DEVICE),
+    PNAME(INBAND_NOTIFICATIONS),
+    PNAME(CONFIGURE_MEM_SLOTS),
+    PNAME(STATUS),
+    PNAME(XEN_MMAP),
+    PNAME(SHARED_OBJECT),
+    PNAME(DEVICE_STATE),
+    PNAME(SHMEM),
+};
+#undef PNAME
+
+static const char *table_name(const char *const *table, size_t n, uint32_t index)
+{
+	if (index < n && table[index])
+		return table[index];
+	return "UNKNOWN";
+}
+
+const char *vhost_user_request_name(uint32_t request)
+{
+	return table_name(request_names, VHOST_USER_REQUEST_MAX, request);
+}
+
+const char *vhost_user_backend_request_name(uint32_t request)
+{
+	return table_name(backend_request_names, VHOST_USER_BACKEND_REQUEST_MAX, request);
+}
+
+const char *vhost_user_protocol_feature_name(unsigned bit)
+{
+	return table_name(protocol_feature_names, VHOST_USER_PROTOCOL_F_COUNT, bit);
+}
+
+static void set_error(struct vhost_user_error *e, int err, const char *field)
+{
+	e->err = err;
+	e->field = field;
+	e->has_values = false;
+	e->hex = false;
+}
+
+static void set_mismatch(struct vhost_user_error *e, const char *field, uint64_t expected,
+			 uint64_t expected_max, uint64_t got, bool hex)
+{
+	set_error(e, -EPROTO, field);
+	e->expected = expected;
+	e->expected_max = expected_max;
+	e->got = got;
+	e->hex = hex;
+	e->has_values = true;
+}
+
+const char *vhost_user_format_error(char *buf, size_t len, const char *device,
+				    const struct vhost_user_error *e)
+{
+	const char *msg = e->backend_channel ? vhost_user_backend_request_name(e->request)
+					     : vhost_user_request_name(e->request);
+	const char *fmt1 = e->hex ? "0x%" PRIx64 : "%" PRIu64;
+	char expected[64], got[32];
+	int n;
+
+	if (e->request == 0)
+		msg = e->backend_channel ? "back-end channel" : "message";
+	n = snprintf(buf, len, "%s: %s: %s: ", device, msg, e->field ? e->field : "error");
+	if (n < 0 || (size_t)n >= len)
+		return buf;
+	if (!e->has_values) {
+		snprintf(buf + n, len - (size_t)n, "%s", strerror(-e->err));
+		return buf;
+	}
+	snprintf(expected, sizeof(expected), fmt1, e->expected);
+	if (e->expected_max > e->expected) {
+		size_t used = strlen(expected);
+		snprintf(expected + used, sizeof(expected) - used, "..");
+		used += 2;
+		snprintf(expected + used, sizeof(expected) - used, fmt1, e->expected_max);
+	}
+	snprintf(got, sizeof(got), fmt1, e->got);
+	snprintf(buf + n, len - (size_t)n, "expected %s, got %s", expected, got);
+	return buf;
+}
+
+void vhost_user_close_fds(int *fds, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/* sendmsg until every byte left; fds ride with the first chunk only. */
+int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
+		    const int *fds, unsigned nfds)
+{
+	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	struct iovec iov[2] = {
+	    {.iov_base = (void *)hdr, .iov_len = sizeof(*hdr)},
+	    {.iov_base = (void *)payload, .iov_len = payload ? hdr->size : 0},
+	};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+	size_t total = iov[0].iov_len + iov[1].iov_len;
+
+	if (nfds > VHOST_USER_MAX_FDS || (hdr->size && !payload))
+		return -EINVAL;
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		memset(control, 0, sizeof(control));
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	while (total > 0) {
+		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		total -= (size_t)n;
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		while (n > 0 && mh.msg_iovlen > 0) {
+			size_t take =
+			    (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
+			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + take;
+			mh.msg_iov->iov_len -= take;
+			n -= (ssize_t)take;
+			if (mh.msg_iov->iov_len == 0) {
+				mh.msg_iov++;
+				mh.msg_iovlen--;
+			}
+		}
+	}
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until sock is readable or the deadline (ms, < 0: none) passes. */
+static int wait_readable(int sock, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = sock, .events = POLLIN};
+
+	for (;;) {
+		int timeout = -1;
+		int r;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+			timeout = left > 0 ? (int)left : 0;
+		}
+		r = poll(&pfd, 1, timeout);
+		if (r > 0)
+			return 0; /* readable, or hung up: recvmsg will tell */
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Moves SCM_RIGHTS fds into fds[]; extras are closed and flagged. */
+static void collect_fds(struct msghdr *mh, int *fds, unsigned max_fds, unsigned *nfds,
+			unsigned *dropped)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t count, i;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < count; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*nfds < max_fds) {
+				fds[(*nfds)++] = fd;
+			} else {
+				close(fd);
+				(*dropped)++;
+			}
+		}
+	}
+}
+
+struct recv_state {
+	int sock;
+	int64_t deadline;
+	int *fds;
+	unsigned max_fds;
+	unsigned *nfds;
+	unsigned dropped;
+	bool truncated;
+};
+
+/* Reads exactly len bytes into buf, collecting any fds on the way. */
+static int read_exact(struct recv_state *st, void *buf, size_t len, struct vhost_user_error *e)
+{
+	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	size_t done = 0;
+
+	while (done < len) {
+		struct iovec iov = {.iov_base = (char *)buf + done, .iov_len = len - done};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = control,
+				    .msg_controllen = sizeof(control)};
+		ssize_t n;
+		int err = wait_readable(st->sock, st->deadline);
+
+		if (err) {
+			set_error(e, err, err == -ETIMEDOUT ? "timeout" : "poll");
+			return err;
+		}
+		n = recvmsg(st->sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			set_error(e, -errno, errno == ECONNRESET ? "hang-up" : "recvmsg");
+			return e->err;
+		}
+		collect_fds(&mh, st->fds, st->max_fds, st->nfds, &st->dropped);
+		if (mh.msg_flags & MSG_CTRUNC)
+			st->truncated = true;
+		if (n == 0) {
+			set_error(e, -ECONNRESET, "hang-up");
+			return -ECONNRESET;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max_fds,
+		    unsigned *nfds, int timeout_ms, struct vhost_user_error *e)
+{
+	struct recv_state st = {.sock = sock,
+				.deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms,
+				.fds = fds,
+				.max_fds =
+				    max_fds < VHOST_USER_MAX_FDS ? max_fds : VHOST_USER_MAX_FDS,
+				.nfds = nfds};
+	int err;
+
+	*nfds = 0;
+	e->request = 0;
+	err = read_exact(&st, &msg->hdr, sizeof(msg->hdr), e);
+	if (err)
+		goto fail;
+	e->request = msg->hdr.request;
+	if (msg->hdr.size > VHOST_USER_PAYLOAD_MAX) {
+		/* The stream cannot be resynchronised after this. */
+		set_mismatch(e, "size", 0, VHOST_USER_PAYLOAD_MAX, msg->hdr.size, false);
+		err = -EMSGSIZE;
+		e->err = err;
+		goto fail;
+	}
+	err = read_exact(&st, &msg->payload, msg->hdr.size, e);
+	if (err)
+		goto fail;
+	if (st.dropped || st.truncated) {
+		set_mismatch(e, "fds", 0, st.max_fds, *nfds + st.dropped, false);
+		err = -EPROTO;
+		goto fail;
+	}
+	return 0;
+fail:
+	vhost_user_close_fds(fds, *nfds);
+	*nfds = 0;
+	return err;
+}
+
+int vhost_user_check_reply(const struct vhost_user_msg *msg, unsigned nfds,
+			   const struct vhost_user_reply_spec *spec, struct vhost_user_error *e)
+{
+	const uint32_t want_flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
+
+	e->request = spec->request;
+	if (msg->hdr.request != spec->request) {
+		set_mismatch(e, "request", spec->request, 0, msg->hdr.request, false);
+		return -EPROTO;
+	}
+	if (msg->hdr.flags != want_flags) {
+		set_mismatch(e, "flags", want_flags, 0, msg->hdr.flags, true);
+		return -EPROTO;
+	}
+	if (msg->hdr.size < spec->min_size || msg->hdr.size > spec->max_size) {
+		set_mismatch(e, "size", spec->min_size, spec->max_size, msg->hdr.size, false);
+		return -EPROTO;
+	}
+	if (nfds < spec->min_fds || nfds > spec->max_fds) {
+		set_mismatch(e, "fds", spec->min_fds, spec->max_fds, nfds, false);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int vhost_user_recv_reply(int sock, const struct vhost_user_reply_spec *spec,
+			  struct vhost_user_msg *reply, int *fds, int timeout_ms,
+			  struct vhost_user_error *e)
+{
+	int scratch[VHOST_USER_MAX_FDS];
+	unsigned nfds = 0;
+	int err;
+
+	/* Take up to the maximum so an unexpected fd is seen, counted and closed. */
+	err = vhost_user_recv(sock, reply, scratch, VHOST_USER_MAX_FDS, &nfds, timeout_ms, e);
+	if (err) {
+		e->request = spec->request;
+		return err;
+	}
+	err = vhost_user_check_reply(reply, nfds, spec, e);
+	if (err) {
+		vhost_user_close_fds(scratch, nfds);
+		return err;
+	}
+	if (nfds)
+		memcpy(fds, scratch, nfds * sizeof(int));
+	return 0;
+}

@@ -1,0 +1,199 @@
+/* Split-virtqueue chain walking with bounds checks, and used-ring updates. */
+#include "virtio/virtqueue.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/log.h"
+#include "vmm/memory.h"
+
+#define AVAIL_F_NO_INTERRUPT 1
+
+int virtq_init(struct virtq *vq, const struct guest_memory *mem, uint16_t size, uint64_t desc,
+	       uint64_t avail, uint64_t used, bool event_idx)
+{
+	memset(vq, 0, sizeof(*vq));
+	if (size == 0 || size & (size - 1) || size > VIRTQ_MAX_SIZE)
+		return -EINVAL;
+	if (desc % 16 || avail % 2 || used % 4)
+		return -EINVAL;
+	vq->mem = mem;
+	vq->size = size;
+	vq->event_idx = event_idx;
+	vq->desc = guest_memory_ptr(mem, desc, (uint64_t)size * sizeof(struct virtq_desc));
+	vq->avail = guest_memory_ptr(mem, avail, 6 + 2ull * size);
+	vq->used = guest_memory_ptr(mem, used, 6 + 8ull * size);
+	if (!vq->desc || !vq->avail || !vq->used)
+		return -EINVAL;
+	return 0;
+}
+
+static int fail(struct virtq *vq, const char *why)
+{
+	/* Logged once per queue: after this the queue ignores the guest. */
+	if (!vq->broken)
+		log_warn("virtq", "malformed ring: %s; queue stopped", why);
+	vq->broken = true;
+	return -EIO;
+}
+
+/* One descriptor, copied once so the guest cannot change it under us. */
+static struct virtq_desc read_desc(const struct virtq_desc *table, unsigned index)
+{
+	struct virtq_desc d;
+
+	memcpy(&d, (const void *)&table[index], sizeof(d));
+	d.addr = le64toh(d.addr);
+	d.len = le32toh(d.len);
+	d.flags = le16toh(d.flags);
+	d.next = le16toh(d.next);
+	return d;
+}
+
+static int add_buf(struct virtq *vq, struct virtq_chain *c, const struct virtq_desc *d)
+{
+	bool writable = d->flags & VIRTQ_DESC_F_WRITE;
+	void *host;
+
+	if (d->len == 0)
+		return 0;
+	if (!writable && c->writable_len)
+		return fail(vq, "readable buffer after a writable one");
+	if (c->nbufs == VIRTQ_MAX_BUFS)
+		return fail(vq, "too many buffers in one chain");
+	host = guest_memory_ptr(vq->mem, d->addr, d->len);
+	if (!host)
+		return fail(vq, "buffer outside guest RAM");
+	c->bufs[c->nbufs++] = (struct virtq_buf){host, d->len, writable};
+	if (writable)
+		c->writable_len += d->len;
+	else
+		c->readable_len += d->len;
+	return 0;
+}
+
+static int walk_indirect(struct virtq *vq, struct virtq_chain *c, const struct virtq_desc *d)
+{
+	const struct virtq_desc *table;
+	unsigned n, index = 0, steps;
+	int err;
+
+	if (d->flags & VIRTQ_DESC_F_NEXT)
+		return fail(vq, "indirect descriptor with NEXT");
+	if (d->len == 0 || d->len % sizeof(struct virtq_desc) ||
+	    d->len / sizeof(struct virtq_desc) > VIRTQ_MAX_INDIRECT)
+		return fail(vq, "bad indirect table length");
+	n = d->len / sizeof(struct virtq_desc);
+	table = guest_memory_ptr(vq->mem, d->addr, d->len);
+	if (!table)
+		return fail(vq, "indirect table outside guest RAM");
+	for (steps = 0;; steps++) {
+		struct virtq_desc e;
+
+		if (steps == n)
+			return fail(vq, "loop in indirect table");
+		e = read_desc(table, index);
+		if (e.flags & VIRTQ_DESC_F_INDIRECT)
+			return fail(vq, "indirect descriptor inside an indirect table");
+		err = add_buf(vq, c, &e);
+		if (err)
+			return err;
+		if (!(e.flags & VIRTQ_DESC_F_NEXT))
+			return 0;
+		if (e.next >= n)
+			return fail(vq, "indirect next out of range");
+		index = e.next;
+	}
+}
+
+static int walk_chain(struct virtq *vq, struct virtq_chain *c, uint16_t head)
+{
+	unsigned index = head, steps;
+	int err;
+
+	for (steps = 0;; steps++) {
+		struct virtq_desc d;
+
+		if (steps == vq->size)
+			return fail(vq, "descriptor chain loops");
+		d = read_desc(vq->desc, index);
+		if (d.flags & VIRTQ_DESC_F_INDIRECT)
+			err = walk_indirect(vq, c, &d);
+		else
+			err = add_buf(vq, c, &d);
+		if (err)
+			return err;
+		if (!(d.flags & VIRTQ_DESC_F_NEXT) || (d.flags & VIRTQ_DESC_F_INDIRECT))
+			return 0;
+		if (d.next >= vq->size)
+			return fail(vq, "next index out of range");
+		index = d.next;
+	}
+}
+
+int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
+{
+	uint16_t avail_idx, head;
+
+	if (vq->broken)
+		return -EIO;
+	/* Acquire: ring entries and descriptors are read after idx. */
+	avail_idx = le16toh(__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE));
+	if (avail_idx == vq->last_avail_idx)
+		return 0;
+	if ((uint16_t)(avail_idx - vq->last_avail_idx) > vq->size)
+		return fail(vq, "avail index ran ahead of the ring size");
+	head = le16toh(
+	    __atomic_load_n(&vq->avail->ring[vq->last_avail_idx % vq->size], __ATOMIC_RELAXED));
+	if (head >= vq->size)
+		return fail(vq, "head index out of range");
+	chain->head = head;
+	chain->nbufs = 0;
+	chain->readable_len = chain->writable_len = 0;
+	if (walk_chain(vq, chain, head))
+		return -EIO;
+	vq->last_avail_idx++;
+	if (vq->event_idx) {
+		/* avail_event: kick us again as soon as anything new arrives. */
+		uint16_t *avail_event = (uint16_t *)((char *)vq->used + 4 + 8 * vq->size);
+		__atomic_store_n(avail_event, htole16(vq->last_avail_idx), __ATOMIC_RELAXED);
+	}
+	return 1;
+}
+
+int virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
+{
+	struct virtq_used_elem *elem;
+
+	if (vq->broken)
+		return -EIO;
+	elem = &vq->used->ring[vq->used_idx % vq->size];
+	elem->id = htole32(head);
+	elem->len = htole32(written);
+	vq->used_idx++;
+	/* Release: the element is visible before the index that publishes it. */
+	__atomic_store_n(&vq->used->idx, htole16(vq->used_idx), __ATOMIC_RELEASE);
+	return 0;
+}
+
+bool virtq_should_notify(struct virtq *vq)
+{
+	uint16_t old = vq->signalled_used, now = vq->used_idx, event;
+	bool valid = vq->signalled_valid;
+
+	if (vq->broken || (valid && now == old))
+		return false;
+	/* The used index store must be visible before we read the driver's wishes. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vq->signalled_used = now;
+	vq->signalled_valid = true;
+	if (!vq->event_idx)
+		return !(le16toh(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED)) &
+			 AVAIL_F_NO_INTERRUPT);
+	if (!valid)
+		return true;
+	event = le16toh(__atomic_load_n(&vq->avail->ring[vq->size], __ATOMIC_RELAXED));
+	/* The driver wants an interrupt once used idx passes used_event. */
+	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
+}

@@ -1,0 +1,208 @@
+/* Command-line parsing into struct vm_config, with one-line errors for bad input. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/config.h"
+#include "vmm/log.h"
+
+#ifndef VMM_VERSION
+#define VMM_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+	"usage: vmm --kernel FILE [options]\n"
+	"Boots a Linux kernel directly under KVM with vhost-user devices.\n"
+	"\n"
+	"  --kernel FILE        bzImage or uncompressed ELF vmlinux (required)\n"
+	"  --initrd FILE        initial ramdisk\n"
+	"  --cmdline TEXT       appended to the kernel command line after the console settings\n"
+	"  --mem SIZE           guest RAM, with K/M/G suffix (default 512M, at least 16M)\n"
+	"  --cpus N             number of vCPUs, 1-64 (default 1)\n"
+	"  --rng                add a virtio-rng device\n"
+	"  --vhost-user SPEC    add a vhost-user device: TYPE,sock=PATH[,key=value...]\n"
+	"  --control PATH       control socket (JSON lines: pause, resume, status, quit)\n"
+	"  --extract-vmlinux OUT  write the ELF vmlinux inside a bzImage to OUT and exit\n"
+	"  --log-level LEVEL    error, warning, info (default) or debug\n"
+	"  --stats              print exit and memory statistics when the VM stops\n"
+	"  -h, --help           this text\n"
+	"  -V, --version        version\n"
+	"\n"
+	"Exit status: 0 guest poweroff/reboot; N = byte the guest wrote to port 0xf4;\n"
+	"1 VMM error; 2 bad command line; 3 guest kernel panic; 128+N killed by signal N.\n"
+	"On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.";
+
+enum cli_option {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_MEM,
+	OPT_CPUS,
+	OPT_RNG,
+	OPT_VHOST_USER,
+	OPT_CONTROL,
+	OPT_EXTRACT,
+	OPT_LOG_LEVEL,
+	OPT_STATS,
+};
+
+static const struct option long_options[] = {
+	{"kernel", required_argument, NULL, OPT_KERNEL},
+	{"initrd", required_argument, NULL, OPT_INITRD},
+	{"cmdline", required_argument, NULL, OPT_CMDLINE},
+	{"mem", required_argument, NULL, OPT_MEM},
+	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"rng", no_argument, NULL, OPT_RNG},
+	{"vhost-user", required_argument, NULL, OPT_VHOST_USER},
+	{"control", required_argument, NULL, OPT_CONTROL},
+	{"extract-vmlinux", required_argument, NULL, OPT_EXTRACT},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+int cli_parse_size(const char *text, uint64_t *out)
+{
+	char *end;
+	unsigned long long value;
+	unsigned shift = 0;
+
+	if (!text || !*text || *text == '-' || *text == '+')
+		return -EINVAL;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if ((*end == 'i' || *end == 'B' || *end == 'b') && shift)
+		end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
+	if (*end != '\0')
+		return -EINVAL;
+	if (shift && value > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)value << shift;
+	return 0;
+}
+
+static int parse_cpus(const char *text, unsigned *out)
+{
+	char *end;
+	long value;
+
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno || end == text || *end != '\0' || value < 1 || value > VMM_MAX_CPUS)
+		return -EINVAL;
+	*out = (unsigned)value;
+	return 0;
+}
+
+static int parse_log_level(const char *text, int *out)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+#define CLI_FAIL(...)                                                                              \
+	do {                                                                                       \
+		snprintf(msg, msg_size, __VA_ARGS__);                                              \
+		return CLI_EXIT_USAGE;                                                             \
+	} while (0)
+
+static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg, char *msg,
+				 unsigned msg_size)
+{
+	switch (opt) {
+	case OPT_KERNEL: cfg->kernel_path = arg; break;
+	case OPT_INITRD: cfg->initrd_path = arg; break;
+	case OPT_CMDLINE: cfg->cmdline = arg; break;
+	case OPT_CONTROL: cfg->control_path = arg; break;
+	case OPT_EXTRACT: cfg->extract_vmlinux_path = arg; break;
+	case OPT_RNG: cfg->rng = true; break;
+	case OPT_STATS: cfg->stats = true; break;
+	case OPT_MEM:
+		if (cli_parse_size(arg, &cfg->mem_size))
+			CLI_FAIL("--mem: '%s' is not a size (examples: 512M, 2G)", arg);
+		if (cfg->mem_size < VMM_MIN_MEM)
+			CLI_FAIL("--mem: %s is too little; the guest needs at least 16M", arg);
+		if (cfg->mem_size & 0xfff)
+			CLI_FAIL("--mem: %s is not a multiple of 4K", arg);
+		break;
+	case OPT_CPUS:
+		if (parse_cpus(arg, &cfg->ncpus))
+			CLI_FAIL("--cpus: '%s' is not a number from 1 to %d", arg, VMM_MAX_CPUS);
+		break;
+	case OPT_LOG_LEVEL:
+		if (parse_log_level(arg, &cfg->log_level))
+			CLI_FAIL("--log-level: '%s' is not one of error, warning, info, debug", arg);
+		break;
+	case OPT_VHOST_USER:
+		if (cfg->nvhost_user == VMM_MAX_DEVICES)
+			CLI_FAIL("--vhost-user: at most %d devices", VMM_MAX_DEVICES);
+		cfg->vhost_user[cfg->nvhost_user++].spec = arg;
+		break;
+	default:
+		CLI_FAIL("unknown option (see --help)");
+	}
+	return CLI_RUN;
+}
+
+static void cli_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = VMM_DEFAULT_MEM;
+	cfg->ncpus = 1;
+	cfg->log_level = LOG_INFO;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, char *msg,
+			  unsigned msg_size)
+{
+	int opt;
+
+	cli_defaults(cfg);
+	msg[0] = '\0';
+	optind = 0; /* full reset: the parser may run more than once (tests) */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":hV", long_options, NULL)) != -1) {
+		enum cli_result r;
+
+		if (opt == 'h') {
+			snprintf(msg, msg_size, "%s", usage_text);
+			return CLI_EXIT_OK;
+		}
+		if (opt == 'V') {
+			snprintf(msg, msg_size, "vmm %s", VMM_VERSION);
+			return CLI_EXIT_OK;
+		}
+		if (opt == ':')
+			CLI_FAIL("%s needs a value", argv[optind - 1]);
+		if (opt == '?')
+			CLI_FAIL("unknown option '%s' (see --help)", argv[optind - 1]);
+		r = cli_apply(opt, optarg, cfg, msg, msg_size);
+		if (r != CLI_RUN)
+			return r;
+	}
+	if (optind < argc)
+		CLI_FAIL("unexpected argument '%s' (see --help)", argv[optind]);
+	if (!cfg->kernel_path)
+		CLI_FAIL("--kernel is required (see --help)");
+	return CLI_RUN;
+}

@@ -1,0 +1,46 @@
+/* What the user asked for on the command line, parsed and validated. */
+#ifndef VMM_CONFIG_H
+#define VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VMM_MAX_CPUS 64
+#define VMM_MAX_DEVICES 16
+#define VMM_MIN_MEM (16ull << 20)
+#define VMM_DEFAULT_MEM (512ull << 20)
+
+/* One --vhost-user TYPE,key=value,... argument, as given; parsed by the device. */
+struct device_arg {
+	const char *spec;
+};
+
+struct vm_config {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline; /* NULL: the default */
+	uint64_t mem_size;
+	unsigned ncpus;
+	bool rng;
+	const char *control_path;
+	const char *extract_vmlinux_path; /* --extract-vmlinux: write the ELF and exit */
+	bool stats;
+	int log_level; /* enum log_level */
+	struct device_arg vhost_user[VMM_MAX_DEVICES];
+	unsigned nvhost_user;
+};
+
+enum cli_result { CLI_RUN, CLI_EXIT_OK, CLI_EXIT_USAGE };
+
+/*
+ * Parses argv into cfg. On CLI_EXIT_USAGE, err holds one line naming the
+ * offending option; on CLI_EXIT_OK (--help, --version) out holds the text to
+ * print. The strings in cfg point into argv. Neither message has a trailing newline.
+ */
+enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, char *msg,
+			  unsigned msg_size);
+
+/* Parses "512M", "2G", "65536K", "1048576" (bytes); -EINVAL when malformed. */
+int cli_parse_size(const char *text, uint64_t *out);
+
+#endif

@@ -1,0 +1,117 @@
+/* KVM GSI routing for MSIs, irqfds and ioeventfds: the no-exit interrupt and kick paths. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+static int irq_routes_commit(struct vm *vm)
+{
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, vm->irq_routes.table) < 0) {
+		int err = -errno;
+		log_error("irq", "KVM_SET_GSI_ROUTING failed: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static struct kvm_irq_routing_entry *irq_route_find(struct vm *vm, uint32_t gsi)
+{
+	struct kvm_irq_routing *t = vm->irq_routes.table;
+
+	for (unsigned i = 0; i < t->nr; i++)
+		if (t->entries[i].gsi == gsi && t->entries[i].type == KVM_IRQ_ROUTING_MSI)
+			return &t->entries[i];
+	return NULL;
+}
+
+int vm_msi_route_alloc(struct vm *vm, uint32_t *gsi_out)
+{
+	struct kvm_irq_routing *t = vm->irq_routes.table;
+	struct kvm_irq_routing_entry *e;
+
+	if (t->nr == VM_MAX_GSI_ROUTES)
+		return -ENOSPC;
+	e = &t->entries[t->nr++];
+	memset(e, 0, sizeof(*e));
+	e->gsi = vm->irq_routes.next_gsi++;
+	e->type = KVM_IRQ_ROUTING_MSI;
+	/* An all-zero MSI goes nowhere harmful until the guest programs it. */
+	*gsi_out = e->gsi;
+	return irq_routes_commit(vm);
+}
+
+int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
+{
+	struct kvm_irq_routing_entry *e = irq_route_find(vm, gsi);
+
+	if (!e)
+		return -ENOENT;
+	if (e->u.msi.address_lo == (uint32_t)addr && e->u.msi.address_hi == (uint32_t)(addr >> 32) &&
+	    e->u.msi.data == data)
+		return 0;
+	e->u.msi.address_lo = (uint32_t)addr;
+	e->u.msi.address_hi = (uint32_t)(addr >> 32);
+	e->u.msi.data = data;
+	return irq_routes_commit(vm);
+}
+
+static int irqfd_ioctl(struct vm *vm, int eventfd, uint32_t gsi, uint32_t flags)
+{
+	struct kvm_irqfd irqfd = {.fd = (uint32_t)eventfd, .gsi = gsi, .flags = flags};
+
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_irqfd_assign(struct vm *vm, int eventfd, uint32_t gsi)
+{
+	return irqfd_ioctl(vm, eventfd, gsi, 0);
+}
+
+int vm_irqfd_deassign(struct vm *vm, int eventfd, uint32_t gsi)
+{
+	return irqfd_ioctl(vm, eventfd, gsi, KVM_IRQFD_FLAG_DEASSIGN);
+}
+
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		return -errno;
+	return 0;
+}
+
+static int ioeventfd_ioctl(struct vm *vm, int eventfd, uint64_t addr, unsigned len, bool pio,
+			   bool deassign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = addr,
+		.len = len,
+		.fd = eventfd,
+		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_ioeventfd_assign(struct vm *vm, int eventfd, uint64_t addr, unsigned len, bool pio)
+{
+	return ioeventfd_ioctl(vm, eventfd, addr, len, pio, false);
+}
+
+int vm_ioeventfd_deassign(struct vm *vm, int eventfd, uint64_t addr, unsigned len, bool pio)
+{
+	return ioeventfd_ioctl(vm, eventfd, addr, len, pio, true);
+}

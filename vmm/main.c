@@ -1,0 +1,202 @@
+/* Entry point: parse the command line, build the VM, run the event loop, report how it ended. */
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "vmm/config.h"
+#include "vmm/console.h"
+#include "vmm/log.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+struct vmm {
+	struct vm vm;
+	struct console console;
+	struct event *signal_evs[3];
+};
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmm *vmm = arg;
+	uint64_t count;
+
+	(void)what;
+	if (read((int)fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_debug("main", "wake read failed: %s", strerror(errno));
+	if (vm_exit_requested(&vmm->vm)) {
+		event_base_loopbreak(vmm->vm.evbase);
+		return;
+	}
+	console_service(&vmm->console);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct vmm *vmm = arg;
+	char why[48];
+
+	(void)what;
+	snprintf(why, sizeof(why), "received %s", strsignal((int)sig));
+	vm_request_exit(&vmm->vm, VM_EXIT_SIGNAL, 128 + (int)sig, why);
+}
+
+/* libevent's own complaints (e.g. "cannot poll /dev/null") are debug detail here. */
+static void libevent_log(int severity, const char *msg)
+{
+	log_debug("libevent", "%s (severity %d)", msg, severity);
+}
+
+static int event_loop_setup(struct vmm *vmm)
+{
+	static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+	struct vm *vm = &vmm->vm;
+
+	event_set_log_callback(libevent_log);
+	vm->evbase = event_base_new();
+	if (!vm->evbase)
+		return -ENOMEM;
+	vm->wake_ev = event_new(vm->evbase, vm->wake_fd, EV_READ | EV_PERSIST, on_wake, vmm);
+	if (!vm->wake_ev || event_add(vm->wake_ev, NULL) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < 3; i++) {
+		vmm->signal_evs[i] = evsignal_new(vm->evbase, signals[i], on_signal, vmm);
+		if (!vmm->signal_evs[i] || event_add(vmm->signal_evs[i], NULL) < 0)
+			return -ENOMEM;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return console_start(&vmm->console, vm->evbase);
+}
+
+static void event_loop_teardown(struct vmm *vmm)
+{
+	console_stop(&vmm->console);
+	for (unsigned i = 0; i < 3; i++)
+		if (vmm->signal_evs[i])
+			event_free(vmm->signal_evs[i]);
+	if (vmm->vm.wake_ev)
+		event_free(vmm->vm.wake_ev);
+	if (vmm->vm.evbase)
+		event_base_free(vmm->vm.evbase);
+}
+
+static void print_stats(struct vmm *vmm)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	fprintf(stderr, "vmm: stats: exits=%lu", (unsigned long)atomic_load(&vmm->vm.exits_total));
+	for (unsigned i = 0; i < vmm->vm.ncpus && vmm->vm.vcpus; i++)
+		fprintf(stderr, " vcpu%u=%llu", i, (unsigned long long)vmm->vm.vcpus[i].exits);
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long kib;
+		char key[32];
+		if (sscanf(line, "%31[^:]: %lu kB", key, &kib) == 2 &&
+		    (!strcmp(key, "VmHWM") || !strcmp(key, "VmRSS") || !strcmp(key, "RssAnon") ||
+		     !strcmp(key, "RssFile") || !strcmp(key, "RssShmem")))
+			fprintf(stderr, " %s=%lukB", key, kib);
+	}
+	fprintf(stderr, "\n");
+	if (f)
+		fclose(f);
+}
+
+static int vmm_build(struct vmm *vmm, const struct vm_config *cfg)
+{
+	struct vm *vm = &vmm->vm;
+	int r = vm_create(vm, cfg);
+
+	if (r)
+		return r;
+	console_init(&vmm->console, vm, STDIN_FILENO, STDOUT_FILENO);
+	vm->console = &vmm->console;
+	r = arch_platform_devices_create(vm);
+	if (!r)
+		r = arch_load_guest(vm);
+	if (!r)
+		r = vcpus_create(vm);
+	return r;
+}
+
+static int vmm_run(struct vmm *vmm)
+{
+	struct vm *vm = &vmm->vm;
+	int r = event_loop_setup(vmm);
+
+	if (!r)
+		r = vcpus_start(vm);
+	if (r) {
+		vm_request_exit(vm, VM_EXIT_ERROR, VMM_STATUS_ERROR, "cannot start the VM");
+		return r;
+	}
+	event_base_dispatch(vm->evbase);
+	vcpus_kick_all(vm);
+	return 0;
+}
+
+/* Catches the mistakes a user makes most before touching KVM, with one line each. */
+static int check_inputs(const struct vm_config *cfg)
+{
+	const char *paths[] = {cfg->kernel_path, cfg->initrd_path};
+	const char *names[] = {"--kernel", "--initrd"};
+
+	for (unsigned i = 0; i < 2; i++) {
+		if (paths[i] && access(paths[i], R_OK) < 0) {
+			fprintf(stderr, "vmm: %s: cannot read '%s': %s\n", names[i], paths[i],
+				strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static int run_vm(const struct vm_config *cfg)
+{
+	struct vmm *vmm = calloc(1, sizeof(*vmm));
+	int status;
+
+	if (!vmm)
+		return VMM_STATUS_ERROR;
+	/* A build failure was already reported with its cause; say nothing more. */
+	if (vmm_build(vmm, cfg) == 0)
+		vmm_run(vmm);
+	else
+		vmm->vm.exit_status = VMM_STATUS_ERROR;
+	vcpus_destroy(&vmm->vm);
+	event_loop_teardown(vmm);
+	if (cfg->stats)
+		print_stats(vmm);
+	status = vmm->vm.exit_status;
+	log_debug("vm", "%s, exit status %d", vm_exit_reason_name(atomic_load(&vmm->vm.exit_reason)),
+		 status);
+	vm_destroy(&vmm->vm);
+	free(vmm);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	char msg[4096];
+
+	switch (cli_parse(argc, argv, &cfg, msg, sizeof(msg))) {
+	case CLI_EXIT_OK:
+		printf("%s\n", msg);
+		return 0;
+	case CLI_EXIT_USAGE:
+		fprintf(stderr, "vmm: %s\n", msg);
+		return VMM_STATUS_USAGE;
+	case CLI_RUN:
+		break;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+	if (check_inputs(&cfg))
+		return VMM_STATUS_ERROR;
+	if (cfg.extract_vmlinux_path)
+		return arch_extract_kernel(cfg.kernel_path, cfg.extract_vmlinux_path) ? 1 : 0;
+	return run_vm(&cfg);
+}

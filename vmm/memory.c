@@ -1,0 +1,123 @@
+/* Guest RAM in memfd regions, and bounds-checked guest address translation. */
+#include "vmm/memory.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static int region_create(struct mem_region *r, const struct ram_range *range, unsigned index)
+{
+	char name[32];
+	int fd;
+	void *host;
+
+	snprintf(name, sizeof(name), "guest-ram-%u", index);
+	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)range->size) < 0)
+		goto fail;
+	/*
+	 * Backends map this fd too. Sealing it against shrinking means no peer
+	 * can truncate it under us and turn guest RAM accesses into SIGBUS.
+	 */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	host = mmap(NULL, range->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (host == MAP_FAILED)
+		goto fail;
+	r->gpa = range->gpa;
+	r->size = range->size;
+	r->fd = fd;
+	r->host = host;
+	return 0;
+fail: {
+	int err = -errno;
+	close(fd);
+	return err;
+}
+}
+
+int guest_memory_init(struct guest_memory *mem, const struct ram_range *ranges, unsigned nranges)
+{
+	unsigned i;
+	int err;
+
+	memset(mem, 0, sizeof(*mem));
+	if (nranges == 0 || nranges > GUEST_MEMORY_MAX_REGIONS)
+		return -EINVAL;
+	for (i = 0; i < nranges; i++) {
+		if (ranges[i].size == 0 || ranges[i].gpa + ranges[i].size < ranges[i].gpa)
+			err = -EINVAL;
+		else
+			err = region_create(&mem->regions[i], &ranges[i], i);
+		if (err) {
+			guest_memory_destroy(mem);
+			return err;
+		}
+		mem->nregions++;
+		mem->total_size += ranges[i].size;
+	}
+	return 0;
+}
+
+void guest_memory_destroy(struct guest_memory *mem)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		munmap(mem->regions[i].host, mem->regions[i].size);
+		close(mem->regions[i].fd);
+	}
+	mem->nregions = 0;
+	mem->total_size = 0;
+}
+
+const struct mem_region *guest_memory_region_of(const struct guest_memory *mem, uint64_t gpa)
+{
+	unsigned i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct mem_region *r = &mem->regions[i];
+		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
+{
+	const struct mem_region *r = guest_memory_region_of(mem, gpa);
+	uint64_t offset;
+
+	if (!r)
+		return NULL;
+	offset = gpa - r->gpa;
+	/* offset < size here, so size - offset cannot underflow. */
+	if (len > r->size - offset)
+		return NULL;
+	return (char *)r->host + offset;
+}
+
+int guest_memory_read(const struct guest_memory *mem, uint64_t gpa, void *dst, size_t len)
+{
+	const void *src = guest_memory_ptr(mem, gpa, len);
+
+	if (!src)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+int guest_memory_write(const struct guest_memory *mem, uint64_t gpa, const void *src, size_t len)
+{
+	void *dst = guest_memory_ptr(mem, gpa, len);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}

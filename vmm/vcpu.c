@@ -1,0 +1,239 @@
+/* vCPU threads: KVM_RUN loops that route port I/O and MMIO exits to the device buses. */
+#include "vmm/vcpu.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+/* The kick signal only interrupts KVM_RUN; its handler has nothing to do. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static int vcpu_create_one(struct vm *vm, struct vcpu *vcpu, unsigned index)
+{
+	vcpu->vm = vm;
+	vcpu->index = index;
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (vcpu->fd < 0) {
+		log_error("vcpu", "KVM_CREATE_VCPU %u failed: %s", index, strerror(errno));
+		return -errno;
+	}
+	vcpu->run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		return -errno;
+	}
+	return arch_vcpu_setup(vm, vcpu);
+}
+
+int vcpus_create(struct vm *vm)
+{
+	struct sigaction sa = {.sa_handler = vcpu_kick_handler};
+	unsigned i;
+	int err;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (i = 0; i < vm->ncpus; i++) {
+		err = vcpu_create_one(vm, &vm->vcpus[i], i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void vcpu_handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+	uint32_t i;
+
+	/* String I/O (rep ins/outs) arrives as count back-to-back accesses. */
+	pthread_mutex_lock(&vm->dev_lock);
+	for (i = 0; i < run->io.count; i++) {
+		if (!io_bus_access(&vm->pio, run->io.port, data, run->io.size, is_write))
+			log_debug("pio", "unclaimed %s of port 0x%x", is_write ? "write" : "read",
+				  run->io.port);
+		data += run->io.size;
+	}
+	pthread_mutex_unlock(&vm->dev_lock);
+}
+
+static void vcpu_handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	unsigned len = run->mmio.len;
+
+	if (len == 0 || len > sizeof(run->mmio.data))
+		return;
+	pthread_mutex_lock(&vm->dev_lock);
+	if (!io_bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
+			   run->mmio.is_write))
+		log_debug("mmio", "unclaimed %s at 0x%llx", run->mmio.is_write ? "write" : "read",
+			  (unsigned long long)run->mmio.phys_addr);
+	pthread_mutex_unlock(&vm->dev_lock);
+}
+
+static void vcpu_handle_system_event(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	switch (vcpu->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_exit(vm, VM_EXIT_POWEROFF, 0, "guest powered off");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_exit(vm, VM_EXIT_REBOOT, 0, "guest reset");
+		break;
+	case KVM_SYSTEM_EVENT_CRASH:
+		vm_request_exit(vm, VM_EXIT_PANIC, VMM_STATUS_GUEST_PANIC, "guest crashed");
+		break;
+	default:
+		log_warn("vcpu", "ignoring system event %u", vcpu->run->system_event.type);
+	}
+}
+
+static void vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct vm *vm = vcpu->vm;
+	char why[96];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vcpu_handle_io(vcpu);
+		return;
+	case KVM_EXIT_MMIO:
+		vcpu_handle_mmio(vcpu);
+		return;
+	case KVM_EXIT_SHUTDOWN:
+		/* A triple fault: how x86 Linux reboots when nothing else worked. */
+		vm_request_exit(vm, VM_EXIT_REBOOT, 0, "guest reset (triple fault)");
+		return;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_handle_system_event(vcpu);
+		return;
+	case KVM_EXIT_INTR:
+		return;
+	}
+	if (arch_vcpu_handle_exit(vm, vcpu))
+		return;
+	if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+		snprintf(why, sizeof(why), "vCPU %u: entry failed, hardware reason 0x%llx",
+			 vcpu->index,
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+	else if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		snprintf(why, sizeof(why), "vCPU %u: KVM internal error, suberror %u", vcpu->index,
+			 run->internal.suberror);
+	else
+		snprintf(why, sizeof(why), "vCPU %u: unexpected exit reason %u", vcpu->index,
+			 run->exit_reason);
+	arch_vcpu_log_state(vcpu);
+	vm_request_exit(vm, VM_EXIT_ERROR, VMM_STATUS_ERROR, why);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+
+	while (!vm_exit_requested(vm)) {
+		int r = ioctl(vcpu->fd, KVM_RUN, 0);
+
+		vcpu->exits++;
+		atomic_fetch_add_explicit(&vm->exits_total, 1, memory_order_relaxed);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			char why[64];
+			snprintf(why, sizeof(why), "vCPU %u: KVM_RUN failed: %s", vcpu->index,
+				 strerror(errno));
+			vm_request_exit(vm, VM_EXIT_ERROR, VMM_STATUS_ERROR, why);
+			break;
+		}
+		vcpu_handle_exit(vcpu);
+	}
+	return NULL;
+}
+
+int vcpus_start(struct vm *vm)
+{
+	sigset_t blocked, old;
+	unsigned i;
+	int err = 0;
+
+	/* Process signals belong to the main loop; vCPU threads only take the kick. */
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGHUP);
+	sigaddset(&blocked, SIGCHLD);
+	sigaddset(&blocked, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &blocked, &old);
+	for (i = 0; i < vm->ncpus && !err; i++) {
+		err = -pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		vm->vcpus[i].thread_started = !err;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		log_error("vcpu", "cannot start vCPU thread: %s", strerror(-err));
+	return err;
+}
+
+void vcpus_kick_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		if (!vcpu->run)
+			continue;
+		/* immediate_exit covers a kick that lands just before KVM_RUN. */
+		vcpu->run->immediate_exit = 1;
+		if (vcpu->thread_started)
+			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	}
+}
+
+void vcpus_destroy(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm->vcpus)
+		return;
+	vcpus_kick_all(vm);
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		if (vcpu->thread_started)
+			pthread_join(vcpu->thread, NULL);
+		if (vcpu->run)
+			munmap(vcpu->run, (size_t)vm->vcpu_mmap_size);
+		if (vcpu->fd >= 0)
+			close(vcpu->fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+}

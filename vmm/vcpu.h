@@ -1,0 +1,34 @@
+/* vCPU threads: one per guest CPU, each looping on KVM_RUN and dispatching exits. */
+#ifndef VMM_VCPU_H
+#define VMM_VCPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct kvm_run;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+	uint64_t exits; /* KVM_RUN returns on this vCPU */
+};
+
+/* Creates vm->ncpus vCPUs and applies arch_vcpu_setup to each. */
+int vcpus_create(struct vm *vm);
+
+/* Starts one thread per vCPU. SIGINT/SIGTERM stay blocked in them. */
+int vcpus_start(struct vm *vm);
+
+/* Makes every vCPU leave KVM_RUN promptly (used to stop the VM). */
+void vcpus_kick_all(struct vm *vm);
+
+/* Joins the threads and closes the vCPU fds. */
+void vcpus_destroy(struct vm *vm);
+
+#endif
