@@ -10,6 +10,7 @@
 #include "arch/arch.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
+#include "vmm/devices.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -17,6 +18,7 @@
 struct vmm {
 	struct vm vm;
 	struct console console;
+	struct vm_devices devices;
 	struct event *signal_evs[3];
 };
 
@@ -56,10 +58,6 @@ static int event_loop_setup(struct vmm *vmm)
 	static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
 	struct vm *vm = &vmm->vm;
 
-	event_set_log_callback(libevent_log);
-	vm->evbase = event_base_new();
-	if (!vm->evbase)
-		return -ENOMEM;
 	vm->wake_ev = event_new(vm->evbase, vm->wake_fd, EV_READ | EV_PERSIST, on_wake, vmm);
 	if (!vm->wake_ev || event_add(vm->wake_ev, NULL) < 0)
 		return -ENOMEM;
@@ -112,9 +110,16 @@ static int vmm_build(struct vmm *vmm, const struct vm_config *cfg)
 
 	if (r)
 		return r;
+	event_set_log_callback(libevent_log);
+	vm->evbase = event_base_new();
+	if (!vm->evbase)
+		return -ENOMEM;
 	console_init(&vmm->console, vm, STDIN_FILENO, STDOUT_FILENO);
 	vm->console = &vmm->console;
 	r = arch_platform_devices_create(vm);
+	if (!r)
+		r = vm_devices_create(vm, &vmm->devices);
+	/* Firmware tables describe the devices, so the guest is loaded last. */
 	if (!r)
 		r = arch_load_guest(vm);
 	if (!r)
@@ -167,6 +172,7 @@ static int run_vm(const struct vm_config *cfg)
 	else
 		vmm->vm.exit_status = VMM_STATUS_ERROR;
 	vcpus_destroy(&vmm->vm);
+	vm_devices_destroy(&vmm->devices);
 	event_loop_teardown(vmm);
 	if (cfg->stats)
 		print_stats(vmm);

@@ -146,6 +146,17 @@ bool arch_vcpu_handle_exit(struct vm *vm, struct vcpu *vcpu)
 	return false;
 }
 
+void arch_pci_windows(struct pci_windows *w)
+{
+	*w = (struct pci_windows){
+		.ecam_base = X86_PCI_ECAM_BASE,
+		.mmio_base = X86_PCI_MMIO32_BASE,
+		.mmio_size = X86_PCI_MMIO32_SIZE,
+		.io_base = X86_PCI_IO_BASE,
+		.io_size = X86_PCI_IO_SIZE,
+	};
+}
+
 const char *arch_base_cmdline(void)
 {
 	/* One UART is all there is; probing the other three legacy ports costs exits. */

@@ -1,0 +1,52 @@
+/* Builds the PCI bus and the devices on it from the configuration. */
+#include "vmm/devices.h"
+
+#include <string.h>
+
+#include "arch/arch.h"
+#include "virtio/rng.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+static int bus_create(struct vm *vm, struct vm_devices *devs)
+{
+	struct pci_windows w;
+	int r;
+
+	arch_pci_windows(&w);
+	r = pci_bus_init(&devs->bus, vm, w.ecam_base, w.mmio_base, w.mmio_size, w.io_base,
+			 w.io_size);
+	if (r) {
+		log_error("pci", "cannot create the PCI bus: %s", strerror(-r));
+		return r;
+	}
+	devs->bus_ready = true;
+	vm->pci_enabled = true;
+	return 0;
+}
+
+int vm_devices_create(struct vm *vm, struct vm_devices *devs)
+{
+	int r;
+
+	memset(devs, 0, sizeof(*devs));
+	r = bus_create(vm, devs);
+	if (r)
+		return r;
+	if (vm->cfg->rng) {
+		r = virtio_rng_create(vm, &devs->bus, NULL, &devs->rng);
+		if (r) {
+			log_error("virtio-rng", "cannot create the device: %s", strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+void vm_devices_destroy(struct vm_devices *devs)
+{
+	if (devs->bus_ready)
+		pci_bus_destroy(&devs->bus);
+	if (devs->rng)
+		virtio_rng_destroy(devs->rng);
+}
