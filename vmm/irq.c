@@ -1,4 +1,7 @@
-/* KVM GSI routing for MSIs, irqfds and ioeventfds: the no-exit interrupt and kick paths. */
+/*
+ * KVM GSI routing for MSIs, irqfds and ioeventfds: the no-exit interrupt and
+ * kick paths. The route table has no lock of its own: callers hold vm->dev_lock.
+ */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
@@ -31,6 +34,7 @@ int vm_msi_route_alloc(struct vm *vm, uint32_t *gsi_out)
 {
 	struct kvm_irq_routing *t = vm->irq_routes.table;
 	struct kvm_irq_routing_entry *e;
+	int r;
 
 	if (t->nr == VM_MAX_GSI_ROUTES)
 		return -ENOSPC;
@@ -39,8 +43,15 @@ int vm_msi_route_alloc(struct vm *vm, uint32_t *gsi_out)
 	e->gsi = vm->irq_routes.next_gsi++;
 	e->type = KVM_IRQ_ROUTING_MSI;
 	/* An all-zero MSI goes nowhere harmful until the guest programs it. */
+	r = irq_routes_commit(vm);
+	if (r) {
+		/* Leave no half-made route behind: the next allocation starts clean. */
+		t->nr--;
+		vm->irq_routes.next_gsi--;
+		return r;
+	}
 	*gsi_out = e->gsi;
-	return irq_routes_commit(vm);
+	return 0;
 }
 
 int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
