@@ -6,6 +6,7 @@
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -125,4 +126,45 @@ int vm_ioeventfd_assign(struct vm *vm, int eventfd, uint64_t addr, unsigned len,
 int vm_ioeventfd_deassign(struct vm *vm, int eventfd, uint64_t addr, unsigned len, bool pio)
 {
 	return ioeventfd_ioctl(vm, eventfd, addr, len, pio, true);
+}
+
+int vm_coalesce_writes(struct vm *vm, uint64_t addr, unsigned len, bool pio)
+{
+	struct kvm_coalesced_mmio_zone zone = {.addr = addr, .size = len, .pio = pio ? 1 : 0};
+	int cap = pio ? KVM_CAP_COALESCED_PIO : KVM_CAP_COALESCED_MMIO;
+
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, cap) <= 0)
+		return -ENOTSUP;
+	if (ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
+		return -errno;
+	return 0;
+}
+
+void vm_attach_coalesced_ring(struct vm *vm, void *vcpu_run)
+{
+	int page_offset = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	long page_size = sysconf(_SC_PAGESIZE);
+
+	if (page_offset <= 0 || vm->coalesced_ring)
+		return;
+	vm->coalesced_ring = (void *)((char *)vcpu_run + (long)page_offset * page_size);
+	vm->coalesced_ring_entries =
+		(unsigned)(((size_t)page_size - sizeof(struct kvm_coalesced_mmio_ring)) /
+			   sizeof(struct kvm_coalesced_mmio));
+}
+
+void vm_drain_coalesced_writes(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_ring *ring = vm->coalesced_ring;
+
+	if (!ring)
+		return;
+	while (ring->first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+		struct kvm_coalesced_mmio *w = &ring->coalesced_mmio[ring->first];
+		unsigned len = w->len <= sizeof(w->data) ? w->len : sizeof(w->data);
+
+		io_bus_access(w->pio ? &vm->pio : &vm->mmio, w->phys_addr, w->data, len, true);
+		__atomic_store_n(&ring->first, (ring->first + 1) % vm->coalesced_ring_entries,
+				 __ATOMIC_RELEASE);
+	}
 }

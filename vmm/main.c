@@ -87,9 +87,8 @@ static void print_stats(struct vmm *vmm)
 	char line[256];
 	FILE *f = fopen("/proc/self/status", "r");
 
+	vcpus_print_stats(&vmm->vm);
 	fprintf(stderr, "vmm: stats: exits=%lu", (unsigned long)atomic_load(&vmm->vm.exits_total));
-	for (unsigned i = 0; i < vmm->vm.ncpus && vmm->vm.vcpus; i++)
-		fprintf(stderr, " vcpu%u=%llu", i, (unsigned long long)vmm->vm.vcpus[i].exits);
 	while (f && fgets(line, sizeof(line), f)) {
 		unsigned long kib;
 		char key[32];
@@ -171,11 +170,12 @@ static int run_vm(const struct vm_config *cfg)
 		vmm_run(vmm);
 	else
 		vmm->vm.exit_status = VMM_STATUS_ERROR;
+	vcpus_join(&vmm->vm);
+	if (cfg->stats)
+		print_stats(vmm);
 	vcpus_destroy(&vmm->vm);
 	vm_devices_destroy(&vmm->devices);
 	event_loop_teardown(vmm);
-	if (cfg->stats)
-		print_stats(vmm);
 	status = vmm->vm.exit_status;
 	log_debug("vm", "%s, exit status %d", vm_exit_reason_name(atomic_load(&vmm->vm.exit_reason)),
 		 status);

@@ -38,6 +38,7 @@ static int vcpu_create_one(struct vm *vm, struct vcpu *vcpu, unsigned index)
 		vcpu->run = NULL;
 		return -errno;
 	}
+	vm_attach_coalesced_ring(vm, vcpu->run);
 	return arch_vcpu_setup(vm, vcpu);
 }
 
@@ -52,8 +53,11 @@ int vcpus_create(struct vm *vm)
 	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
-	for (i = 0; i < vm->ncpus; i++)
+	for (i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i].fd = -1;
+		if (vm->cfg->stats)
+			vm->vcpus[i].port_exits = calloc(65536, sizeof(uint32_t));
+	}
 	for (i = 0; i < vm->ncpus; i++) {
 		err = vcpu_create_one(vm, &vm->vcpus[i], i);
 		if (err)
@@ -70,8 +74,13 @@ static void vcpu_handle_io(struct vcpu *vcpu)
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 	uint32_t i;
 
+	vcpu->io_exits++;
+	if (vcpu->port_exits)
+		vcpu->port_exits[run->io.port]++;
+
 	/* String I/O (rep ins/outs) arrives as count back-to-back accesses. */
 	pthread_mutex_lock(&vm->dev_lock);
+	vm_drain_coalesced_writes(vm);
 	for (i = 0; i < run->io.count; i++) {
 		if (!io_bus_access(&vm->pio, run->io.port, data, run->io.size, is_write))
 			log_debug("pio", "unclaimed %s of port 0x%x", is_write ? "write" : "read",
@@ -87,9 +96,11 @@ static void vcpu_handle_mmio(struct vcpu *vcpu)
 	struct vm *vm = vcpu->vm;
 	unsigned len = run->mmio.len;
 
+	vcpu->mmio_exits++;
 	if (len == 0 || len > sizeof(run->mmio.data))
 		return;
 	pthread_mutex_lock(&vm->dev_lock);
+	vm_drain_coalesced_writes(vm);
 	if (!io_bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
 			   run->mmio.is_write))
 		log_debug("mmio", "unclaimed %s at 0x%llx", run->mmio.is_write ? "write" : "read",
@@ -218,22 +229,74 @@ void vcpus_kick_all(struct vm *vm)
 	}
 }
 
+void vcpus_join(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	vcpus_kick_all(vm);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		if (vcpu->thread_started)
+			pthread_join(vcpu->thread, NULL);
+		vcpu->thread_started = false;
+	}
+}
+
 void vcpus_destroy(struct vm *vm)
 {
 	unsigned i;
 
 	if (!vm->vcpus)
 		return;
-	vcpus_kick_all(vm);
+	vcpus_join(vm);
 	for (i = 0; i < vm->ncpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
-		if (vcpu->thread_started)
-			pthread_join(vcpu->thread, NULL);
 		if (vcpu->run)
 			munmap(vcpu->run, (size_t)vm->vcpu_mmap_size);
 		if (vcpu->fd >= 0)
 			close(vcpu->fd);
+		free(vcpu->port_exits);
 	}
 	free(vm->vcpus);
 	vm->vcpus = NULL;
+}
+
+static void print_top_ports(const struct vm *vm)
+{
+	uint32_t shown[8] = {0};
+
+	for (unsigned rank = 0; rank < 8; rank++) {
+		uint64_t best = 0;
+		uint32_t best_port = 0;
+		for (uint32_t port = 0; port < 65536; port++) {
+			uint64_t n = 0;
+			bool taken = false;
+			for (unsigned i = 0; i < vm->ncpus; i++)
+				n += vm->vcpus[i].port_exits ? vm->vcpus[i].port_exits[port] : 0;
+			for (unsigned k = 0; k < rank; k++)
+				taken |= shown[k] == port;
+			if (n > best && !taken) {
+				best = n;
+				best_port = port;
+			}
+		}
+		if (!best)
+			break;
+		shown[rank] = best_port;
+		fprintf(stderr, "%s0x%x=%llu", rank ? " " : "vmm: stats: busiest ports: ", best_port,
+			(unsigned long long)best);
+	}
+	fprintf(stderr, "\n");
+}
+
+void vcpus_print_stats(const struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		fprintf(stderr, "vmm: stats: vcpu%u exits=%llu io=%llu mmio=%llu\n", i,
+			(unsigned long long)vm->vcpus[i].exits,
+			(unsigned long long)vm->vcpus[i].io_exits,
+			(unsigned long long)vm->vcpus[i].mmio_exits);
+	print_top_ports(vm);
 }

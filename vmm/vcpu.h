@@ -17,6 +17,8 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	uint64_t exits; /* KVM_RUN returns on this vCPU */
+	uint64_t io_exits, mmio_exits;
+	uint32_t *port_exits; /* per I/O port, only with --stats */
 };
 
 /* Creates vm->ncpus vCPUs and applies arch_vcpu_setup to each. */
@@ -27,6 +29,12 @@ int vcpus_start(struct vm *vm);
 
 /* Makes every vCPU leave KVM_RUN promptly (used to stop the VM). */
 void vcpus_kick_all(struct vm *vm);
+
+/* Prints where the vCPUs exited to userspace: per vCPU and the busiest ports. */
+void vcpus_print_stats(const struct vm *vm);
+
+/* Stops and joins the vCPU threads (the VM must be stopping). */
+void vcpus_join(struct vm *vm);
 
 /* Joins the threads and closes the vCPU fds. */
 void vcpus_destroy(struct vm *vm);

@@ -19,6 +19,7 @@ struct event_base;
 struct event;
 struct vcpu;
 struct arch_vm;
+struct kvm_coalesced_mmio_ring;
 struct console;
 
 /* Why the VM stopped; decides the VMM's exit status. */
@@ -71,6 +72,9 @@ struct vm {
 	atomic_ulong exits_total; /* KVM_RUN returns, all vCPUs */
 
 	struct vm_irq_routes irq_routes;
+	/* KVM's ring of buffered writes (KVM_CAP_COALESCED_PIO), or NULL. */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	unsigned coalesced_ring_entries;
 	struct arch_vm *arch;
 	struct console *console; /* the serial console, owned by main */
 	bool pci_enabled;        /* a PCI bus exists: firmware tables describe it */
@@ -114,5 +118,19 @@ int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
  */
 int vm_ioeventfd_assign(struct vm *vm, int eventfd, uint64_t addr, unsigned len, bool pio);
 int vm_ioeventfd_deassign(struct vm *vm, int eventfd, uint64_t addr, unsigned len, bool pio);
+
+/*
+ * Lets KVM buffer guest writes to [addr, addr + len) instead of exiting;
+ * they are replayed, in order, before the next exit is handled. Only for
+ * registers whose writes have no effect the guest can see until it reads
+ * something (the PCI 0xCF8 address latch). -ENOTSUP without the capability.
+ */
+int vm_coalesce_writes(struct vm *vm, uint64_t addr, unsigned len, bool pio);
+
+/* Replays buffered writes; the caller holds vm->dev_lock. */
+void vm_drain_coalesced_writes(struct vm *vm);
+
+/* After the first vCPU is mapped: locates the ring inside its kvm_run mapping. */
+void vm_attach_coalesced_ring(struct vm *vm, void *vcpu_run);
 
 #endif
