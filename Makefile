@@ -17,6 +17,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
+LDLIBS += -lz # zlib: PNG screenshots (vmm/png.c)
 CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 
 CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c arch/$(ARCH)/*.c)
@@ -35,7 +36,7 @@ GUEST_BINS := $(GUEST_SRCS:guest/%.c=build/guest/bin/%)
 
 .PHONY: all unit unit-asan check deps boot-test bench demo format clean
 
-all: $(BUILD)/vmm $(TOOL_BINS)
+all: $(BUILD)/vmm $(TOOL_BINS) $(BUILD)/tools/vhost-user-check $(BUILD)/tests/hostile-backend
 
 $(BUILD)/vmm: $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -91,5 +92,7 @@ format:
 
 clean:
 	rm -rf build/obj build/asan build/tests build/tools build/vmm
+
+include mk/tools.mk mk/tests.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -227,14 +227,26 @@ static int setup_backend_channel(struct vhost_user_frontend *fe)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return vu_fail_errno(fe, VHOST_USER_SET_BACKEND_REQ_FD, "socketpair", -errno);
-	err = vu_request(fe, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &pair[1], 1);
-	close(pair[1]);
-	if (err) {
+	/*
+	 * Non-blocking: a back-end that never reads our replies must not wedge
+	 * us in send (the channel is closed instead). Served from now on, even
+	 * while we wait for this message's ack: the back-end may use the
+	 * channel before acking.
+	 */
+	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
+		err = -errno;
 		close(pair[0]);
-		return err;
+		close(pair[1]);
+		return vu_fail_errno(fe, VHOST_USER_SET_BACKEND_REQ_FD, "fcntl", err);
 	}
 	fe->backend_fd = pair[0];
-	return 0;
+	err = vu_request(fe, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &pair[1], 1);
+	close(pair[1]);
+	if (err && fe->backend_fd >= 0) {
+		close(fe->backend_fd);
+		fe->backend_fd = -1;
+	}
+	return err;
 }
 
 int vhost_user_frontend_handshake(struct vhost_user_frontend *fe)

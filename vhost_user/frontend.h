@@ -21,6 +21,8 @@
 #define VHOST_USER_DEFAULT_TIMEOUT_MS 5000
 #define VHOST_USER_MAX_QUEUE_SIZE 32768
 
+struct vhost_user_trace;
+
 /*
  * Callbacks for requests the back-end sends on its channel. They may run
  * while the frontend waits for a reply (so that a back-end blocked on its
@@ -77,6 +79,8 @@ struct vhost_user_frontend {
 	const struct vhost_user_backend_ops *ops;
 	void *ops_opaque;
 	struct log_ratelimit backend_rl;
+	/* Protocol trace sink (vhost_user/trace.h), or NULL: off. Not owned. */
+	struct vhost_user_trace *trace;
 };
 
 /*
@@ -162,5 +166,22 @@ int vhost_user_frontend_handle_backend_request(struct vhost_user_frontend *fe);
 
 /* Closes the connection and the back-end channel; fe may be re-connected. */
 void vhost_user_frontend_close(struct vhost_user_frontend *fe);
+
+/*
+ * VHOST_USER_GPU_SET_SOCKET: hands the back-end fd (one end of a socketpair
+ * whose other end the caller serves, see gpu_display.h). Sent without
+ * NEED_REPLY and answered by nothing; the caller keeps ownership of fd
+ * (close it after this returns). Returns 0 or -errno.
+ */
+int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd);
+
+/*
+ * GET_SHMEM_CONFIG (needs the SHMEM protocol feature, else -ENOTSUP):
+ * stores each VIRTIO shared-memory region's size (index = shmid, 0 =
+ * unused, every size a page multiple) in sizes[0..*nregions). -ENOSPC when
+ * the back-end reports more than max regions; -EPROTO on a malformed reply.
+ */
+int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
+					 unsigned max, unsigned *nregions);
 
 #endif

@@ -8,12 +8,41 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost_user/trace.h"
+
 static int64_t monotonic_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void trace_msg(struct vhost_user_frontend *fe, enum vhost_user_trace_dir dir,
+		      bool backend_channel, const struct vhost_user_msg *msg, const int *fds,
+		      unsigned nfds)
+{
+	struct vhost_user_trace_event ev = {.device = fe->name,
+					    .type_id = fe->type->id,
+					    .dir = dir,
+					    .backend_channel = backend_channel,
+					    .msg = msg,
+					    .fds = fds,
+					    .nfds = nfds};
+
+	vhost_user_trace_message(fe->trace, &ev);
+}
+
+/* Traces a message about to be sent as header + separate payload. */
+static void trace_send(struct vhost_user_frontend *fe, bool backend_channel,
+		       const struct vhost_user_header *hdr, const void *payload, const int *fds,
+		       unsigned nfds)
+{
+	struct vhost_user_msg msg = {.hdr = *hdr};
+
+	if (hdr->size && hdr->size <= sizeof(msg.payload))
+		memcpy(&msg.payload, payload, hdr->size);
+	trace_msg(fe, VHOST_USER_TRACE_SEND, backend_channel, &msg, fds, nfds);
 }
 
 static int check_usable(struct vhost_user_frontend *fe, uint32_t request)
@@ -33,8 +62,11 @@ static int send_request(struct vhost_user_frontend *fe, uint32_t request, uint32
 {
 	struct vhost_user_header hdr = {
 	    .request = request, .flags = VHOST_USER_VERSION | flags, .size = size};
-	int err = vhost_user_send(fe->sock, &hdr, payload, fds, nfds);
+	int err;
 
+	if (fe->trace)
+		trace_send(fe, false, &hdr, payload, fds, nfds);
+	err = vhost_user_send(fe->sock, &hdr, payload, fds, nfds);
 	if (err)
 		return vu_fail_errno(fe, request, err == -EPIPE ? "hang-up" : "send", err);
 	return 0;
@@ -50,6 +82,8 @@ static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 {
 	int64_t deadline = monotonic_ms() + fe->timeout_ms;
 	struct vhost_user_error e = {0};
+	int scratch[VHOST_USER_MAX_FDS];
+	unsigned nfds = 0;
 	int err;
 
 	for (;;) {
@@ -70,10 +104,22 @@ static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 			vhost_user_frontend_handle_backend_request(fe);
 	}
 	deadline -= monotonic_ms();
-	err =
-	    vhost_user_recv_reply(fe->sock, spec, reply, fds, deadline > 0 ? (int)deadline : 0, &e);
-	if (err)
+	/* vhost_user_recv_reply, split so that the trace sees what failed the checks. */
+	err = vhost_user_recv(fe->sock, reply, scratch, VHOST_USER_MAX_FDS, &nfds,
+			      deadline > 0 ? (int)deadline : 0, &e);
+	if (err) {
+		e.request = spec->request;
 		return vu_fail(fe, &e);
+	}
+	if (fe->trace)
+		trace_msg(fe, VHOST_USER_TRACE_RECV, false, reply, scratch, nfds);
+	err = vhost_user_check_reply(reply, nfds, spec, &e);
+	if (err) {
+		vhost_user_close_fds(scratch, nfds);
+		return vu_fail(fe, &e);
+	}
+	if (nfds)
+		memcpy(fds, scratch, nfds * sizeof(int));
 	return 0;
 }
 
@@ -177,8 +223,13 @@ static int dispatch_backend_request(struct vhost_user_frontend *fe, struct vhost
 		return 0;
 	case VHOST_USER_BACKEND_VRING_CALL:
 	case VHOST_USER_BACKEND_VRING_ERR:
-		if (index >= fe->num_queues)
+		if (index >= fe->num_queues) {
+			log_warn_ratelimited(&fe->backend_rl, fe->log_component,
+					     "%s: %s: index: expected 0..%u, got %u", fe->name,
+					     vhost_user_backend_request_name(msg->hdr.request),
+					     fe->num_queues - 1, index);
 			return -ERANGE;
+		}
 		if (msg->hdr.request == VHOST_USER_BACKEND_VRING_CALL)
 			return ops && ops->vring_call ? ops->vring_call(opaque, index) : -ENOTSUP;
 		return ops && ops->vring_err ? ops->vring_err(opaque, index) : -ENOTSUP;
@@ -206,6 +257,8 @@ static void reply_backend(struct vhost_user_frontend *fe, const struct vhost_use
 
 	if (!(msg->hdr.flags & VHOST_USER_FLAG_NEED_REPLY))
 		return;
+	if (fe->trace)
+		trace_send(fe, true, &hdr, &status, NULL, 0);
 	if (vhost_user_send(fe->backend_fd, &hdr, &status, NULL, 0) < 0)
 		close_backend_channel(fe, "reply failed");
 }
@@ -260,6 +313,8 @@ int vhost_user_frontend_handle_backend_request(struct vhost_user_frontend *fe)
 		close_backend_channel(fe, text);
 		return err;
 	}
+	if (fe->trace)
+		trace_msg(fe, VHOST_USER_TRACE_RECV, true, &msg, fds, nfds);
 	err = validate_backend_request(fe, &msg, nfds);
 	if (err) {
 		vhost_user_close_fds(fds, nfds);

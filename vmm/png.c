@@ -101,7 +101,8 @@ static int out_image(struct png_out *out, const uint32_t *pixels, uint32_t width
 	zs.avail_out = IDAT_CHUNK_BYTES;
 	err = 0;
 	for (y = 0; y < height && !err; y++) {
-		const uint32_t *src = (const uint32_t *)((const uint8_t *)pixels + y * stride_bytes);
+		const uint32_t *src =
+		    (const uint32_t *)((const uint8_t *)pixels + y * stride_bytes);
 
 		row[0] = 0;
 		for (x = 0; x < width; x++) {
@@ -127,8 +128,8 @@ int png_write_xrgb(const char *path, const uint32_t *pixels, uint32_t width, uin
 	char *tmp = NULL;
 	int fd, err;
 
-	if (width == 0 || height == 0 || width > PNG_MAX_DIMENSION ||
-	    height > PNG_MAX_DIMENSION || stride_bytes < (size_t)width * 4)
+	if (width == 0 || height == 0 || width > PNG_MAX_DIMENSION || height > PNG_MAX_DIMENSION ||
+	    stride_bytes < (size_t)width * 4)
 		return -EINVAL;
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		return -ENOMEM;

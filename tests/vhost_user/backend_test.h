@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "tests/vhost_user/vq_driver.h"
+#include "virtio/vq_driver.h"
 #include "vhost_user/frontend.h"
 #include "vmm/memory.h"
 

@@ -1,6 +1,6 @@
-/* The driver side of a split virtqueue in memfd guest memory, for tests with no guest. */
-#ifndef TESTS_VHOST_USER_VQ_DRIVER_H
-#define TESTS_VHOST_USER_VQ_DRIVER_H
+/* The driver side of a split virtqueue in memfd guest memory, for tools and tests that act as the guest (no KVM). */
+#ifndef VIRTIO_VQ_DRIVER_H
+#define VIRTIO_VQ_DRIVER_H
 
 #include <stdbool.h>
 #include <stdint.h>

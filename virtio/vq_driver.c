@@ -1,5 +1,5 @@
 /* A minimal split-virtqueue driver: descriptor chains in, used entries out. */
-#include "tests/vhost_user/vq_driver.h"
+#include "virtio/vq_driver.h"
 
 #include <errno.h>
 #include <linux/virtio_ring.h>

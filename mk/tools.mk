@@ -1,0 +1,34 @@
+# Rules for the vhost-user developer tools: the conformance checker, the
+# hostile back-end, and the fuzz targets. Included from the Makefile.
+
+# vhost-user-check lives in tools/check/ (several files), so the tools/*.c
+# wildcard does not pick it up.
+CHECK_SRCS := $(wildcard tools/check/*.c)
+CHECK_OBJS := $(CHECK_SRCS:%.c=$(BUILD)/obj/%.o)
+
+$(BUILD)/tools/vhost-user-check: $(CHECK_OBJS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The fake back-end the in-VM hostile tests start: build/tests/hostile-backend.
+$(BUILD)/tests/hostile-backend: $(BUILD)/obj/tests/hostile/backend.o \
+		$(BUILD)/obj/tests/hostile/cases.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+.PHONY: vhost-user-tools hostile-test checker-test fuzz fuzz-replay
+
+vhost-user-tools: $(BUILD)/tools/vhost-user-check $(BUILD)/tests/hostile-backend
+
+# Each script builds what it needs itself (ASan for the hostile driver).
+hostile-test:
+	tests/hostile/run
+
+checker-test:
+	tests/checker/run
+
+fuzz:
+	fuzz/run
+
+fuzz-replay:
+	fuzz/run --replay

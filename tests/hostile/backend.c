@@ -1,0 +1,561 @@
+/*
+ * A vhost-user-blk back-end that misbehaves on purpose, one case per run:
+ *   hostile-backend --socket PATH --case NAME [--at REQUEST] | --list
+ * It behaves until the trigger request (the case's startup trigger unless
+ * --at names another, by name or number) arrives, then does the case's
+ * misdeed once and carries on behaving. It serves one connection and exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/virtio_config.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/hostile/cases.h"
+#include "vhost_user/wire.h"
+
+#define BIT(n) (1ull << (n))
+#define BLK_FEATURES (BIT(2) | BIT(6) | BIT(9)) /* SEG_MAX, BLK_SIZE, FLUSH */
+#define PROTOCOL                                                                                   \
+	(BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                    \
+	 BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | BIT(VHOST_USER_PROTOCOL_F_CONFIG) |              \
+	 BIT(VHOST_USER_PROTOCOL_F_STATUS))
+#define MAX_RINGS 8
+#define MANY_FDS 24
+#define IDLE_TIMEOUT_MS 30000 /* never outlive a test that forgot us */
+
+struct backend {
+	int sock;
+	int channel;
+	const struct hostile_case *hc;
+	uint32_t trigger;
+	bool fired;
+	uint16_t bases[MAX_RINGS];
+	uint64_t status;
+};
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Raw sendmsg with any number of fds (vhost_user_send caps them at 8). */
+static int send_raw(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
+{
+	char control[CMSG_SPACE(sizeof(int) * MANY_FDS)];
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfds) {
+		struct cmsghdr *cm;
+
+		memset(control, 0, sizeof(control));
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/*
+ * The wire bytes of m: header then payload (in the struct, padding sits
+ * between them). At most the payload buffer, whatever hdr.size claims.
+ */
+static size_t flatten(const struct vhost_user_msg *m, uint8_t *buf)
+{
+	size_t size = m->hdr.size < sizeof(m->payload) ? m->hdr.size : sizeof(m->payload);
+
+	memcpy(buf, &m->hdr, sizeof(m->hdr));
+	memcpy(buf + sizeof(m->hdr), &m->payload, size);
+	return sizeof(m->hdr) + size;
+}
+
+/* Sends a message with n fds opened on /dev/null, then closes our copies. */
+static int send_with_fds(int sock, const struct vhost_user_msg *m, unsigned n)
+{
+	uint8_t wire[sizeof(*m)];
+	int fds[MANY_FDS] = {0};
+	unsigned i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	err = send_raw(sock, wire, flatten(m, wire), fds, n);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	return err;
+}
+
+static void send_msg(int sock, const struct vhost_user_msg *m)
+{
+	vhost_user_send(sock, &m->hdr, &m->payload, NULL, 0);
+}
+
+static void fill_config(struct vhost_user_msg *reply, const struct vhost_user_msg *req)
+{
+	uint32_t size = req->hdr.size >= VHOST_USER_CONFIG_HDR_SIZE ? req->payload.config.size : 0;
+	uint64_t capacity = 2048;
+	uint32_t blk_size = 512;
+
+	if (size > VHOST_USER_CONFIG_MAX)
+		size = 0;
+	reply->payload.config.offset = 0;
+	reply->payload.config.size = size;
+	reply->payload.config.flags = 0;
+	memset(reply->payload.config.region, 0, size);
+	if (size >= 8)
+		memcpy(reply->payload.config.region, &capacity, 8);
+	if (size >= 24)
+		memcpy(reply->payload.config.region + 20, &blk_size, 4);
+	reply->hdr.size = VHOST_USER_CONFIG_HDR_SIZE + size;
+}
+
+/* What a well-behaved back-end answers; false when the request has no reply. */
+static bool normal_reply(struct backend *b, const struct vhost_user_msg *req,
+			 struct vhost_user_msg *reply)
+{
+	uint32_t r = req->hdr.request;
+
+	memset(&reply->hdr, 0, sizeof(reply->hdr));
+	reply->hdr.request = r;
+	reply->hdr.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
+	reply->hdr.size = 8;
+	switch (r) {
+	case VHOST_USER_GET_FEATURES:
+		reply->payload.u64 =
+		    BIT(VIRTIO_F_VERSION_1) | BIT(VHOST_USER_F_PROTOCOL_FEATURES) | BLK_FEATURES;
+		return true;
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+		reply->payload.u64 = PROTOCOL;
+		return true;
+	case VHOST_USER_GET_QUEUE_NUM:
+		reply->payload.u64 = 1;
+		return true;
+	case VHOST_USER_GET_STATUS:
+		reply->payload.u64 = b->status;
+		return true;
+	case VHOST_USER_GET_CONFIG:
+		fill_config(reply, req);
+		return true;
+	case VHOST_USER_GET_VRING_BASE:
+		reply->hdr.size = sizeof(struct vhost_user_vring_state);
+		reply->payload.state.index = req->payload.state.index;
+		reply->payload.state.num = b->bases[req->payload.state.index % MAX_RINGS];
+		return true;
+	}
+	reply->payload.u64 = 0;
+	return req->hdr.flags & VHOST_USER_FLAG_NEED_REPLY;
+}
+
+/* Remembers the state later replies depend on; keeps the channel fd. */
+static void absorb(struct backend *b, const struct vhost_user_msg *m, int *fds, unsigned *nfds)
+{
+	if (m->hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && *nfds == 1) {
+		struct timeval two_s = {.tv_sec = 2};
+
+		if (b->channel >= 0)
+			close(b->channel);
+		b->channel = fds[0];
+		/* A frontend that stops reading must not wedge us for ever. */
+		setsockopt(b->channel, SOL_SOCKET, SO_SNDTIMEO, &two_s, sizeof(two_s));
+		*nfds = 0;
+	}
+	vhost_user_close_fds(fds, *nfds);
+	if (m->hdr.request == VHOST_USER_SET_VRING_BASE)
+		b->bases[m->payload.state.index % MAX_RINGS] = (uint16_t)m->payload.state.num;
+	if (m->hdr.request == VHOST_USER_SET_STATUS)
+		b->status = m->payload.u64;
+}
+
+/* Sends the bytes of m one at a time, pausing between them. */
+static void dribble(int sock, const struct vhost_user_msg *m, unsigned pause)
+{
+	uint8_t p[sizeof(*m)];
+	size_t i, n = flatten(m, p);
+
+	for (i = 0; i < n; i++) {
+		if (send(sock, p + i, 1, MSG_NOSIGNAL) != 1)
+			return;
+		pause_ms(pause);
+	}
+}
+
+/* Malformed replies. Returns false when the connection should end. */
+static bool misreply(struct backend *b, struct vhost_user_msg *reply)
+{
+	struct vhost_user_msg extra;
+
+	switch (b->hc->action) {
+	case ACT_BAD_VERSION:
+		reply->hdr.flags = 0x2 | VHOST_USER_FLAG_REPLY;
+		break;
+	case ACT_NO_REPLY_FLAG:
+		reply->hdr.flags = VHOST_USER_VERSION;
+		break;
+	case ACT_EXTRA_FLAGS:
+		reply->hdr.flags |= VHOST_USER_FLAG_NEED_REPLY | 0x100;
+		break;
+	case ACT_WRONG_REQUEST:
+		reply->hdr.request = reply->hdr.request == VHOST_USER_GET_FEATURES
+					 ? VHOST_USER_GET_PROTOCOL_FEATURES
+					 : VHOST_USER_GET_FEATURES;
+		break;
+	case ACT_SIZE_SMALL:
+		reply->hdr.size = reply->hdr.size >= 4 ? reply->hdr.size - 4 : 0;
+		break;
+	case ACT_SIZE_LARGE:
+		reply->hdr.size += 8;
+		break;
+	case ACT_SIZE_OVER_LIMIT:
+		reply->hdr.size = VHOST_USER_PAYLOAD_MAX + 1;
+		send_raw(b->sock, reply, sizeof(reply->hdr), NULL, 0);
+		send_raw(b->sock, reply->payload.raw, VHOST_USER_PAYLOAD_MAX, NULL, 0);
+		send_raw(b->sock, "x", 1, NULL, 0);
+		return true;
+	case ACT_SIZE_HUGE:
+		reply->hdr.size = 0xffffffffu;
+		send_raw(b->sock, reply, sizeof(reply->hdr), NULL, 0);
+		send_raw(b->sock, reply->payload.raw, 64, NULL, 0);
+		return true;
+	case ACT_SPLIT:
+		dribble(b->sock, reply, 5);
+		return true;
+	case ACT_SPLIT_SLOW:
+		dribble(b->sock, reply, 60);
+		return true;
+	case ACT_FD_ATTACHED:
+		send_with_fds(b->sock, reply, 1);
+		return true;
+	case ACT_MANY_FDS:
+		send_with_fds(b->sock, reply, MANY_FDS);
+		return true;
+	case ACT_SILENT:
+		return true;
+	case ACT_CLOSE:
+		return false;
+	case ACT_CLOSE_MID_HEADER:
+		send_raw(b->sock, reply, 6, NULL, 0);
+		return false;
+	case ACT_CLOSE_MID_PAYLOAD:
+		send_raw(b->sock, reply, sizeof(reply->hdr), NULL, 0);
+		send_raw(b->sock, reply->payload.raw, 2, NULL, 0);
+		return false;
+	case ACT_DOUBLE_REPLY:
+		send_msg(b->sock, reply);
+		break;
+	case ACT_STRAY_FIRST:
+		extra = *reply;
+		extra.hdr.request = 99;
+		send_msg(b->sock, &extra);
+		break;
+	case ACT_NACK:
+		reply->payload.u64 = 1;
+		break;
+	default:
+		break;
+	}
+	send_msg(b->sock, reply);
+	return true;
+}
+
+/* Well-formed replies with absurd values. */
+static void misvalue(struct backend *b, struct vhost_user_msg *reply)
+{
+	switch (b->hc->action) {
+	case ACT_NO_VERSION_1:
+		reply->payload.u64 &= ~BIT(VIRTIO_F_VERSION_1);
+		break;
+	case ACT_ALL_FEATURES:
+	case ACT_ALL_PROTOCOL:
+		reply->payload.u64 = ~0ull;
+		break;
+	case ACT_QUEUE_NUM_0:
+		reply->payload.u64 = 0;
+		break;
+	case ACT_QUEUE_NUM_65536:
+		reply->payload.u64 = 65536;
+		break;
+	case ACT_QUEUE_NUM_HUGE:
+		reply->payload.u64 = ~0ull;
+		break;
+	case ACT_CONFIG_EMPTY:
+		reply->hdr.size = 0;
+		break;
+	case ACT_CONFIG_HDR_ONLY:
+		reply->hdr.size = VHOST_USER_CONFIG_HDR_SIZE;
+		reply->payload.config.size = 0;
+		break;
+	case ACT_CONFIG_SIZE_FIELD:
+		reply->payload.config.size = 8;
+		break;
+	case ACT_CONFIG_OVERSIZE:
+		reply->payload.config.size = VHOST_USER_CONFIG_MAX;
+		reply->hdr.size = VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_CONFIG_MAX;
+		break;
+	case ACT_VRING_BASE_INDEX:
+		reply->payload.state.index = 7;
+		break;
+	case ACT_VRING_BASE_AHEAD:
+		reply->payload.state.num += 500;
+		break;
+	case ACT_VRING_BASE_32BIT:
+		reply->payload.state.num = 0x10000;
+		break;
+	case ACT_STATUS_RANGE:
+		reply->payload.u64 = 0x1ff;
+		break;
+	default:
+		break;
+	}
+	send_msg(b->sock, reply);
+}
+
+static void channel_msg(struct backend *b, uint32_t request, uint32_t flags, uint32_t size,
+			unsigned nfds)
+{
+	struct vhost_user_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = request;
+	m.hdr.flags = flags;
+	m.hdr.size = size;
+	send_with_fds(b->channel, &m, nfds);
+}
+
+/* Sends count CONFIG_CHANGE_MSGs; stops early if the frontend stops reading. */
+static void flood(struct backend *b, unsigned count, uint32_t flags)
+{
+	struct vhost_user_header h = {VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, flags, 0};
+	unsigned i;
+
+	for (i = 0; i < count; i++) {
+		if (send_raw(b->channel, &h, sizeof(h), NULL, 0) < 0)
+			break;
+	}
+	fprintf(stderr, "hostile-backend: flood: %u of %u sent\n", i, count);
+}
+
+/* A request that needs an answer, then wait for it before doing anything else. */
+static void wait_for_ack(struct backend *b)
+{
+	struct vhost_user_error e = {0};
+	struct vhost_user_msg m;
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nfds;
+
+	channel_msg(b, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
+		    VHOST_USER_VERSION | VHOST_USER_FLAG_NEED_REPLY, 0, 0);
+	if (vhost_user_recv(b->channel, &m, fds, VHOST_USER_MAX_FDS, &nfds, 2000, &e) == 0)
+		vhost_user_close_fds(fds, nfds);
+	else
+		fprintf(stderr, "hostile-backend: no answer on the channel\n");
+}
+
+static void channel_misdeed(struct backend *b)
+{
+	const uint32_t v = VHOST_USER_VERSION,
+		       need = VHOST_USER_VERSION | VHOST_USER_FLAG_NEED_REPLY;
+	struct vhost_user_msg m = {{VHOST_USER_BACKEND_VRING_CALL, need, 8}, {.u64 = 0}};
+	uint8_t garbage[64];
+	unsigned i;
+
+	if (b->channel < 0)
+		return;
+	switch (b->hc->action) {
+	case ACT_CH_GARBAGE:
+		for (i = 0; i < sizeof(garbage); i++)
+			garbage[i] = (uint8_t[]){0xde, 0xad, 0xbe, 0xef}[i % 4];
+		send_raw(b->channel, garbage, sizeof(garbage), NULL, 0);
+		break;
+	case ACT_CH_BAD_FLAGS:
+		channel_msg(b, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, 0x5, 0, 0);
+		break;
+	case ACT_CH_UNKNOWN:
+		channel_msg(b, 99, need, 0, 0);
+		break;
+	case ACT_CH_FDS:
+		channel_msg(b, VHOST_USER_BACKEND_VRING_CALL, v, 8, 3);
+		break;
+	case ACT_CH_TOO_MANY_FDS:
+		channel_msg(b, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, v, 0, MANY_FDS);
+		break;
+	case ACT_CH_OVERSIZE:
+		channel_msg(b, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, v, 0x10000, 0);
+		break;
+	case ACT_CH_CLOSE_MID:
+		send_raw(b->channel, &m, 6, NULL, 0);
+		close(b->channel);
+		b->channel = -1;
+		break;
+	case ACT_CH_BAD_INDEX:
+		m.payload.state.index = 200;
+		send_msg(b->channel, &m);
+		break;
+	case ACT_CH_SHMEM_NO_FD:
+		channel_msg(b, VHOST_USER_BACKEND_SHMEM_MAP, v, sizeof(struct vhost_user_shmem_map),
+			    0);
+		break;
+	case ACT_CH_FLOOD:
+		flood(b, 20000, v);
+		break;
+	case ACT_CH_FLOOD_ACK:
+		flood(b, 20000, need);
+		break;
+	case ACT_CH_WAIT_FOR_ACK:
+		wait_for_ack(b);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool is_trigger(const struct backend *b, const struct vhost_user_msg *m)
+{
+	if (b->fired || m->hdr.request != b->trigger)
+		return false;
+	/* SET_VRING_ENABLE triggers when a ring is enabled, not on the way down. */
+	return m->hdr.request != VHOST_USER_SET_VRING_ENABLE || m->payload.state.num == 1;
+}
+
+/* Serves one request. Returns false when the connection should end. */
+static bool serve(struct backend *b, const struct vhost_user_msg *req)
+{
+	struct vhost_user_msg reply;
+	bool has_reply = normal_reply(b, req, &reply);
+
+	if (!is_trigger(b, req)) {
+		if (has_reply)
+			send_msg(b->sock, &reply);
+		return true;
+	}
+	b->fired = true;
+	fprintf(stderr, "hostile-backend: case %s at %s\n", b->hc->name,
+		vhost_user_request_name(req->hdr.request));
+	if (b->hc->action >= ACT_CH_GARBAGE) {
+		channel_misdeed(b);
+		if (has_reply)
+			send_msg(b->sock, &reply);
+		return true;
+	}
+	if (!has_reply)
+		return true;
+	if (b->hc->action >= ACT_NO_VERSION_1) {
+		misvalue(b, &reply);
+		return true;
+	}
+	return misreply(b, &reply);
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static uint32_t parse_request(const char *text)
+{
+	uint32_t r;
+	char *end;
+
+	for (r = 1; r < VHOST_USER_REQUEST_MAX; r++) {
+		if (strcmp(vhost_user_request_name(r), text) == 0)
+			return r;
+	}
+	r = (uint32_t)strtoul(text, &end, 0);
+	return *end ? 0 : r;
+}
+
+static void run(struct backend *b)
+{
+	struct vhost_user_error e = {0};
+	struct vhost_user_msg m;
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nfds;
+
+	while (vhost_user_recv(b->sock, &m, fds, VHOST_USER_MAX_FDS, &nfds, IDLE_TIMEOUT_MS, &e) ==
+	       0) {
+		absorb(b, &m, fds, &nfds);
+		if (!serve(b, &m))
+			break;
+	}
+}
+
+static int usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s --socket PATH --case NAME [--at REQUEST] | --list\n", argv0);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
+					     {"case", required_argument, NULL, 'c'},
+					     {"at", required_argument, NULL, 'a'},
+					     {"list", no_argument, NULL, 'l'},
+					     {NULL, 0, NULL, 0}};
+	struct backend b = {.sock = -1, .channel = -1};
+	const char *path = NULL, *at = NULL;
+	int opt, listen_fd;
+	unsigned i;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 's')
+			path = optarg;
+		else if (opt == 'c')
+			b.hc = hostile_case_find(optarg);
+		else if (opt == 'a')
+			at = optarg;
+		else if (opt == 'l') {
+			for (i = 0; i < hostile_ncases; i++)
+				printf("%s\n", hostile_cases[i].name);
+			return 0;
+		} else
+			return usage(argv[0]);
+	}
+	if (!path || !b.hc)
+		return usage(argv[0]);
+	b.trigger = at ? parse_request(at) : b.hc->startup_at;
+	if (b.trigger == 0)
+		return usage(argv[0]);
+	listen_fd = listen_on(path);
+	if (listen_fd < 0) {
+		fprintf(stderr, "hostile-backend: %s: %s\n", path, strerror(-listen_fd));
+		return 1;
+	}
+	b.sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	close(listen_fd);
+	unlink(path);
+	if (b.sock < 0)
+		return 1;
+	run(&b);
+	close(b.sock);
+	if (b.channel >= 0)
+		close(b.channel);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* Frontend requests of optional sub-protocols: the GPU display socket and shared-memory config. */
+#include "vhost_user/frontend.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "vhost_user/frontend_internal.h"
+
+#define SHMEM_PAGE_SIZE 4096ull
+
+int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd)
+{
+	struct vhost_user_header hdr = {
+	    .request = VHOST_USER_GPU_SET_SOCKET, .flags = VHOST_USER_VERSION, .size = 0};
+	int err;
+
+	if (fe->sock < 0)
+		return -ENOTCONN;
+	if (fe->broken)
+		return -EIO;
+	if (fd < 0)
+		return -EBADF;
+	/*
+	 * No NEED_REPLY even with REPLY_ACK: libvhost-user's GPU back-end asks
+	 * for the display protocol features on the new socket before it would
+	 * ack, so waiting here would deadlock against the display channel.
+	 */
+	err = vhost_user_send(fe->sock, &hdr, NULL, &fd, 1);
+	if (err)
+		return vu_fail_errno(fe, VHOST_USER_GPU_SET_SOCKET, "send", err);
+	return 0;
+}
+
+/* Sizes must be page multiples (they become BARs and memory slots); 0 marks an unused id. */
+static int check_shmem_sizes(struct vhost_user_frontend *fe, const struct vhost_user_msg *reply)
+{
+	const struct vhost_user_shmem_config *cfg = &reply->payload.shmem_config;
+	uint32_t need;
+	unsigned i;
+
+	if (cfg->nregions > VHOST_USER_SHMEM_REGIONS_MAX)
+		return vu_fail_value(fe, VHOST_USER_GET_SHMEM_CONFIG, "nregions", 0,
+				     VHOST_USER_SHMEM_REGIONS_MAX, cfg->nregions);
+	need = (uint32_t)(offsetof(struct vhost_user_shmem_config, memory_sizes) +
+			  cfg->nregions * sizeof(uint64_t));
+	if (reply->hdr.size < need)
+		return vu_fail_value(fe, VHOST_USER_GET_SHMEM_CONFIG, "size", need,
+				     sizeof(struct vhost_user_shmem_config), reply->hdr.size);
+	for (i = 0; i < cfg->nregions; i++) {
+		if (cfg->memory_sizes[i] % SHMEM_PAGE_SIZE != 0)
+			return vu_fail_value(fe, VHOST_USER_GET_SHMEM_CONFIG,
+					     "region size (page multiple)", 0, 0,
+					     cfg->memory_sizes[i]);
+	}
+	return 0;
+}
+
+int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
+					 unsigned max, unsigned *nregions)
+{
+	const struct vhost_user_reply_spec spec = {
+	    .request = VHOST_USER_GET_SHMEM_CONFIG,
+	    .min_size = offsetof(struct vhost_user_shmem_config, memory_sizes),
+	    .max_size = sizeof(struct vhost_user_shmem_config)};
+	struct vhost_user_msg reply;
+	unsigned i;
+	int err;
+
+	*nregions = 0;
+	if (!vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_SHMEM))
+		return -ENOTSUP;
+	err = vu_call(fe, VHOST_USER_GET_SHMEM_CONFIG, NULL, 0, &spec, &reply, NULL);
+	if (!err)
+		err = check_shmem_sizes(fe, &reply);
+	if (err)
+		return err;
+	if (reply.payload.shmem_config.nregions > max)
+		return -ENOSPC;
+	for (i = 0; i < reply.payload.shmem_config.nregions; i++)
+		sizes[i] = reply.payload.shmem_config.memory_sizes[i];
+	*nregions = reply.payload.shmem_config.nregions;
+	return 0;
+}

@@ -1,0 +1,534 @@
+/* The vhost-user-gpu display channel: incremental message receiver, request handlers, replies. */
+#include "vhost_user/gpu_display.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_gpu.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vhost_user/frontend.h"
+#include "vhost_user/gpu_display_internal.h"
+
+#define BIT(n) (1ull << (n))
+#define OFFERED_FEATURES BIT(GPU_DISPLAY_PROTOCOL_F_EDID)
+#define RX_MAX_FDS 4
+#define RX_IOV_MAX 64
+/* Work done per readable event before yielding to the event loop. */
+#define RX_BUDGET_BYTES (8u << 20)
+#define REPLY_TIMEOUT_MS 1000
+
+#define refuse(d, ...) log_warn_ratelimited(&(d)->rl, (d)->log_component, __VA_ARGS__)
+
+static const char *request_name(uint32_t request)
+{
+	static const char *const names[GPU_DISPLAY_REQUEST_MAX] = {
+	    [GPU_DISPLAY_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
+	    [GPU_DISPLAY_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+	    [GPU_DISPLAY_GET_DISPLAY_INFO] = "GET_DISPLAY_INFO",
+	    [GPU_DISPLAY_CURSOR_POS] = "CURSOR_POS",
+	    [GPU_DISPLAY_CURSOR_POS_HIDE] = "CURSOR_POS_HIDE",
+	    [GPU_DISPLAY_CURSOR_UPDATE] = "CURSOR_UPDATE",
+	    [GPU_DISPLAY_SCANOUT] = "SCANOUT",
+	    [GPU_DISPLAY_UPDATE] = "UPDATE",
+	    [GPU_DISPLAY_DMABUF_SCANOUT] = "DMABUF_SCANOUT",
+	    [GPU_DISPLAY_DMABUF_UPDATE] = "DMABUF_UPDATE",
+	    [GPU_DISPLAY_GET_EDID] = "GET_EDID",
+	    [GPU_DISPLAY_DMABUF_SCANOUT2] = "DMABUF_SCANOUT2",
+	};
+
+	return request < GPU_DISPLAY_REQUEST_MAX && names[request] ? names[request] : "UNKNOWN";
+}
+
+int gpu_display_init(struct gpu_display *d, const char *name, const struct gpu_display_config *cfg)
+{
+	const struct gpu_display_config fallback = {
+	    .num_scanouts = 1, .width = 1024, .height = 768};
+
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	if (!cfg)
+		cfg = &fallback;
+	if (strlen(name) >= sizeof(d->name) || cfg->num_scanouts == 0 ||
+	    cfg->num_scanouts > GPU_DISPLAY_MAX_SCANOUTS ||
+	    !gpu_display_mode_valid(cfg->width, cfg->height))
+		return -EINVAL;
+	strcpy(d->name, name);
+	snprintf(d->log_component, sizeof(d->log_component), "gpu-display %s", name);
+	d->config = *cfg;
+	return 0;
+}
+
+static void rx_reset(struct gpu_display *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->rx.nfds; i++)
+		close(d->rx.fds[i]);
+	memset(&d->rx, 0, sizeof(d->rx));
+	d->rx.phase = RX_HEADER;
+	d->rx.want = sizeof(d->rx.hdr);
+}
+
+static void close_socket(struct gpu_display *d, const char *why)
+{
+	if (d->fd < 0)
+		return;
+	log_warn(d->log_component, "%s: display channel closed: %s", d->name, why);
+	close(d->fd);
+	d->fd = -1;
+	rx_reset(d);
+}
+
+int gpu_display_open_socket(struct gpu_display *d, int *backend_fd)
+{
+	int pair[2];
+
+	if (d->fd >= 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		return -errno;
+	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) < 0) {
+		int err = -errno;
+
+		close(pair[0]);
+		close(pair[1]);
+		return err;
+	}
+	d->fd = pair[0];
+	d->features_set = false;
+	d->protocol_features = 0;
+	rx_reset(d);
+	*backend_fd = pair[1];
+	return 0;
+}
+
+int gpu_display_fd(const struct gpu_display *d)
+{
+	return d->fd;
+}
+
+void gpu_display_close(struct gpu_display *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	rx_reset(d);
+	gpu_fb_free_all(d);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes all of buf, waiting for room at most REPLY_TIMEOUT_MS overall. */
+static int send_all(int fd, const uint8_t *buf, size_t len)
+{
+	int64_t deadline = now_ms() + REPLY_TIMEOUT_MS;
+
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+		int64_t left;
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		poll(&pfd, 1, (int)left);
+	}
+	return 0;
+}
+
+static int send_reply(struct gpu_display *d, uint32_t request, const void *payload, uint32_t size)
+{
+	uint8_t buf[sizeof(struct gpu_display_msg_header) + sizeof(struct virtio_gpu_resp_edid)];
+	struct gpu_display_msg_header hdr = {
+	    .request = request, .flags = GPU_DISPLAY_FLAG_REPLY, .size = size};
+	int err;
+
+	if (size > sizeof(buf) - sizeof(hdr))
+		return -EMSGSIZE;
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (size)
+		memcpy(buf + sizeof(hdr), payload, size);
+	err = send_all(d->fd, buf, sizeof(hdr) + size);
+	if (err) {
+		close_socket(d, "reply could not be sent");
+		return err;
+	}
+	d->stats.replies++;
+	return 0;
+}
+
+static int reply_display_info(struct gpu_display *d)
+{
+	struct virtio_gpu_resp_display_info info;
+	unsigned i;
+
+	memset(&info, 0, sizeof(info));
+	info.hdr.type = htole32(VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
+	for (i = 0; i < d->config.num_scanouts; i++) {
+		info.pmodes[i].r.width = htole32(d->config.width);
+		info.pmodes[i].r.height = htole32(d->config.height);
+		info.pmodes[i].enabled = htole32(1);
+	}
+	return send_reply(d, GPU_DISPLAY_GET_DISPLAY_INFO, &info, sizeof(info));
+}
+
+/* The back-end blocks until it has this reply, so even a bad scanout id gets one (an error). */
+static int reply_edid(struct gpu_display *d, uint32_t scanout_id)
+{
+	struct virtio_gpu_resp_edid resp;
+
+	memset(&resp, 0, sizeof(resp));
+	if (scanout_id >= d->config.num_scanouts) {
+		refuse(d, "%s: GET_EDID: scanout %u does not exist", d->name, scanout_id);
+		d->stats.refused++;
+		resp.hdr.type = htole32(VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID);
+	} else {
+		resp.hdr.type = htole32(VIRTIO_GPU_RESP_OK_EDID);
+		resp.size = htole32(GPU_DISPLAY_EDID_SIZE);
+		gpu_display_build_edid(resp.edid, d->config.width, d->config.height);
+	}
+	return send_reply(d, GPU_DISPLAY_GET_EDID, &resp, sizeof(resp));
+}
+
+static int set_features(struct gpu_display *d, uint64_t features)
+{
+	d->features_set = true;
+	if (features & ~OFFERED_FEATURES) {
+		refuse(d, "%s: SET_PROTOCOL_FEATURES: 0x%llx not offered (offered 0x%llx)", d->name,
+		       (unsigned long long)features, (unsigned long long)OFFERED_FEATURES);
+		d->protocol_features = features & OFFERED_FEATURES;
+		return -EINVAL;
+	}
+	d->protocol_features = features;
+	return 0;
+}
+
+/* Serves one complete, well-sized message. Returns -errno only when the channel died. */
+static int dispatch(struct gpu_display *d)
+{
+	struct gpu_display_rx *rx = &d->rx;
+	int fd = rx->nfds ? rx->fds[0] : -1;
+	int err = 0;
+	uint64_t u64;
+
+	switch (rx->hdr.request) {
+	case GPU_DISPLAY_GET_PROTOCOL_FEATURES:
+		u64 = OFFERED_FEATURES;
+		return send_reply(d, rx->hdr.request, &u64, sizeof(u64));
+	case GPU_DISPLAY_SET_PROTOCOL_FEATURES:
+		memcpy(&u64, rx->fixed.bytes, sizeof(u64));
+		err = set_features(d, u64);
+		break;
+	case GPU_DISPLAY_GET_DISPLAY_INFO:
+		return reply_display_info(d);
+	case GPU_DISPLAY_GET_EDID:
+		memcpy(&u64, rx->fixed.bytes, sizeof(uint32_t));
+		return reply_edid(d, (uint32_t)u64);
+	case GPU_DISPLAY_CURSOR_POS:
+	case GPU_DISPLAY_CURSOR_POS_HIDE:
+		err = gpu_fb_cursor_pos(d, &rx->fixed.cursor_update.pos,
+					rx->hdr.request == GPU_DISPLAY_CURSOR_POS);
+		break;
+	case GPU_DISPLAY_CURSOR_UPDATE:
+		err = gpu_fb_cursor_update(d, &rx->fixed.cursor_update);
+		break;
+	case GPU_DISPLAY_SCANOUT:
+		err =
+		    gpu_fb_set_scanout(d, (const struct gpu_display_scanout_msg *)rx->fixed.bytes);
+		break;
+	case GPU_DISPLAY_UPDATE:
+		d->scanouts[rx->fixed.update.scanout_id].updates++;
+		break;
+	case GPU_DISPLAY_DMABUF_SCANOUT:
+		rx->nfds = 0; /* ownership passes to the handler */
+		err = gpu_fb_dmabuf_scanout(d, &rx->fixed.dmabuf_scanout, fd);
+		break;
+	case GPU_DISPLAY_DMABUF_UPDATE:
+		gpu_fb_dmabuf_update(d, &rx->fixed.update);
+		/* Acknowledged whatever happened: the back-end stalls until it is. */
+		return send_reply(d, GPU_DISPLAY_DMABUF_UPDATE, NULL, 0);
+	}
+	if (err)
+		d->stats.refused++;
+	return 0;
+}
+
+/* Fixed payload bytes a request carries, or -1 for requests we do not serve. */
+static int fixed_size(uint32_t request)
+{
+	switch (request) {
+	case GPU_DISPLAY_GET_PROTOCOL_FEATURES:
+	case GPU_DISPLAY_GET_DISPLAY_INFO:
+		return 0;
+	case GPU_DISPLAY_SET_PROTOCOL_FEATURES:
+		return sizeof(uint64_t);
+	case GPU_DISPLAY_GET_EDID:
+		/* Served even if EDID was not negotiated: the back-end waits for an answer. */
+		return sizeof(uint32_t);
+	case GPU_DISPLAY_CURSOR_POS:
+	case GPU_DISPLAY_CURSOR_POS_HIDE:
+		return sizeof(struct gpu_display_cursor_pos);
+	case GPU_DISPLAY_CURSOR_UPDATE:
+		return sizeof(struct gpu_display_cursor_update);
+	case GPU_DISPLAY_SCANOUT:
+		return sizeof(struct gpu_display_scanout_msg);
+	case GPU_DISPLAY_UPDATE:
+	case GPU_DISPLAY_DMABUF_UPDATE:
+		return sizeof(struct gpu_display_update);
+	case GPU_DISPLAY_DMABUF_SCANOUT:
+		return sizeof(struct gpu_display_dmabuf_scanout);
+	default: /* DMABUF_SCANOUT2 included: DMABUF2 is never offered */
+		return -1;
+	}
+}
+
+/* Checks a header; on refusal the payload is skipped, never interpreted. */
+static bool header_acceptable(struct gpu_display *d, int fixed)
+{
+	const struct gpu_display_msg_header *h = &d->rx.hdr;
+	const char *name = request_name(h->request);
+
+	if (fixed < 0) {
+		refuse(d, "%s: request %u (%s) not supported here", d->name, h->request, name);
+		return false;
+	}
+	if (h->flags & GPU_DISPLAY_FLAG_REPLY) {
+		refuse(d, "%s: %s: unexpected reply flag (flags 0x%x)", d->name, name, h->flags);
+		return false;
+	}
+	if (h->request == GPU_DISPLAY_UPDATE ? h->size < (uint32_t)fixed
+					     : h->size != (uint32_t)fixed) {
+		refuse(d, "%s: %s: payload size %u, expected %s%d", d->name, name, h->size,
+		       h->request == GPU_DISPLAY_UPDATE ? "at least " : "", fixed);
+		return false;
+	}
+	return true;
+}
+
+static bool fds_acceptable(struct gpu_display *d)
+{
+	unsigned allowed = d->rx.hdr.request == GPU_DISPLAY_DMABUF_SCANOUT ? 1 : 0;
+
+	if (d->rx.nfds > allowed) {
+		refuse(d, "%s: %s: %u descriptors attached, at most %u allowed", d->name,
+		       request_name(d->rx.hdr.request), d->rx.nfds, allowed);
+		return false;
+	}
+	return true;
+}
+
+static void start_discard(struct gpu_display *d)
+{
+	d->stats.refused++;
+	d->rx.refused = true;
+	d->rx.phase = RX_DISCARD;
+	d->rx.got = 0;
+}
+
+/* Advances the state machine after a phase completed; returns -errno if the channel died. */
+static int phase_done(struct gpu_display *d)
+{
+	struct gpu_display_rx *rx = &d->rx;
+	int fixed, err = 0;
+
+	if (rx->phase == RX_HEADER) {
+		if (rx->hdr.request < GPU_DISPLAY_REQUEST_MAX)
+			d->stats.messages[rx->hdr.request]++;
+		rx->left = rx->hdr.size;
+		fixed = fixed_size(rx->hdr.request);
+		rx->got = 0;
+		if (rx->bad_fds || !header_acceptable(d, fixed)) {
+			start_discard(d);
+		} else {
+			rx->phase = RX_FIXED;
+			rx->want = (size_t)fixed;
+		}
+	} else if (rx->phase == RX_FIXED && rx->hdr.request == GPU_DISPLAY_UPDATE) {
+		rx->got = 0;
+		if (gpu_fb_check_update(d, &rx->fixed.update, rx->left) != 0)
+			start_discard(d);
+		else
+			rx->phase = RX_PIXELS;
+	}
+	if (rx->left > 0 || (rx->phase == RX_FIXED && rx->got < rx->want))
+		return 0;
+	/* The whole message is in. */
+	if (!rx->refused && !rx->bad_fds && fds_acceptable(d))
+		err = dispatch(d);
+	else if (!rx->refused)
+		d->stats.refused++;
+	if (d->fd >= 0)
+		rx_reset(d);
+	return err;
+}
+
+/* Where the next received bytes go, for the current phase. */
+static unsigned rx_iov(struct gpu_display *d, struct iovec *iov, uint8_t *scratch,
+		       size_t scratch_len)
+{
+	struct gpu_display_rx *rx = &d->rx;
+
+	switch (rx->phase) {
+	case RX_HEADER:
+		iov->iov_base = (uint8_t *)&rx->hdr + rx->got;
+		iov->iov_len = rx->want - rx->got;
+		return 1;
+	case RX_FIXED:
+		iov->iov_base = rx->fixed.bytes + rx->got;
+		iov->iov_len = rx->want - rx->got;
+		return 1;
+	case RX_PIXELS:
+		return gpu_fb_update_iov(d, &rx->fixed.update, rx->got, iov, RX_IOV_MAX);
+	case RX_DISCARD:
+		iov->iov_base = scratch;
+		iov->iov_len = rx->left < scratch_len ? (size_t)rx->left : scratch_len;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Keeps descriptors that arrived, up to RX_MAX_FDS. Too many, or a
+ * truncated control message, poison the message: it is read to its end
+ * (framing stays intact) and then refused.
+ */
+static void rx_take_fds(struct gpu_display *d, struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	if (mh->msg_flags & MSG_CTRUNC)
+		d->rx.bad_fds = true;
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		int *fds = (int *)CMSG_DATA(c);
+		size_t i, n;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			if (d->rx.nfds < RX_MAX_FDS) {
+				d->rx.fds[d->rx.nfds++] = fds[i];
+			} else {
+				close(fds[i]);
+				d->rx.bad_fds = true;
+			}
+		}
+	}
+}
+
+/* One recvmsg; returns bytes read (> 0), -EAGAIN, or another -errno (channel dead). */
+static ssize_t rx_once(struct gpu_display *d)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+	} control;
+	uint8_t scratch[4096];
+	struct iovec iov[RX_IOV_MAX];
+	struct msghdr mh = {
+	    .msg_iov = iov, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+	ssize_t n;
+
+	mh.msg_iovlen = rx_iov(d, iov, scratch, sizeof(scratch));
+	n = recvmsg(d->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	rx_take_fds(d, &mh);
+	if (n == 0)
+		return -ECONNRESET;
+	return n;
+}
+
+int gpu_display_handle_readable(struct gpu_display *d)
+{
+	size_t budget = RX_BUDGET_BYTES;
+	int err = 0;
+
+	while (d->fd >= 0 && budget > 0 && !err) {
+		struct gpu_display_rx *rx = &d->rx;
+		ssize_t n = rx_once(d);
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0) {
+			close_socket(d, n == -ECONNRESET ? "back-end hung up" : strerror((int)-n));
+			return (int)n;
+		}
+		budget -= (size_t)n < budget ? (size_t)n : budget;
+		rx->got += (size_t)n;
+		if (rx->phase != RX_HEADER)
+			rx->left -= (uint64_t)n;
+		if (rx->phase == RX_PIXELS || rx->phase == RX_DISCARD ? rx->left == 0
+								      : rx->got == rx->want)
+			err = phase_done(d);
+	}
+	return err;
+}
+
+int gpu_display_serve(struct gpu_display *d, int timeout_ms,
+		      bool (*done)(const struct gpu_display *d, void *arg), void *arg)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = d->fd, .events = POLLIN};
+		int64_t left;
+		int err;
+
+		if (done && done(d, arg))
+			return 0;
+		if (d->fd < 0)
+			return -ENOTCONN;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) > 0) {
+			err = gpu_display_handle_readable(d);
+			if (err)
+				return err;
+		}
+	}
+}
+
+static bool features_done(const struct gpu_display *d, void *arg)
+{
+	(void)arg;
+	return d->features_set;
+}
+
+int gpu_display_attach(struct gpu_display *d, struct vhost_user_frontend *fe, int timeout_ms)
+{
+	int backend_fd, err;
+
+	err = gpu_display_open_socket(d, &backend_fd);
+	if (err)
+		return err;
+	err = vhost_user_frontend_gpu_set_socket(fe, backend_fd);
+	close(backend_fd);
+	if (err) {
+		gpu_display_close(d);
+		return err;
+	}
+	err = gpu_display_serve(d, timeout_ms, features_done, NULL);
+	return err == -ETIMEDOUT ? 0 : err;
+}
