@@ -45,7 +45,8 @@ static void send_msg_fd(struct fixture *f, uint32_t request, uint32_t flags, con
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	memcpy(buf, &hdr, sizeof(hdr));
-	memcpy(buf + sizeof(hdr), payload, size);
+	if (size)
+		memcpy(buf + sizeof(hdr), payload, size);
 	if (fd >= 0) {
 		mh.msg_control = control.buf;
 		mh.msg_controllen = sizeof(control.buf);
