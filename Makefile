@@ -34,7 +34,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
 GUEST_SRCS := $(wildcard guest/*.c)
 GUEST_BINS := $(GUEST_SRCS:guest/%.c=build/guest/bin/%)
 
-.PHONY: all unit unit-asan check deps boot-test bench demo format clean
+.PHONY: all unit unit-asan check deps boot-test guest-programs bench demo format clean
 
 all: $(BUILD)/vmm $(TOOL_BINS) $(BUILD)/tools/vhost-user-check $(BUILD)/tests/hostile-backend
 
@@ -72,12 +72,25 @@ deps:
 
 boot-test: all guest-programs
 	tests/boot/run
+	tests/boot/vhost_user
+
+# Every suite prints "N passed, N failed"; tools/run-suites totals them.
+SUITES := \
+	"unit:make -s unit" \
+	"unit-asan:make -s unit-asan" \
+	"cli:tests/cli/run" \
+	"vhost-user:tests/vhost_user/run" \
+	"checker:tests/checker/run" \
+	"hostile:tests/hostile/run" \
+	"gpu:tests/gpu/run" \
+	"shmem:tests/shmem/run" \
+	"fuzz:FUZZ_SECONDS=$${FUZZ_SECONDS:-30} fuzz/run" \
+	"boot:tests/boot/run" \
+	"boot-vhost-user:tests/boot/vhost_user"
 
 check: deps
-	$(MAKE) all guest-programs
-	$(MAKE) unit
-	$(MAKE) unit-asan
-	$(MAKE) boot-test
+	$(MAKE) -s all guest-programs
+	tools/run-suites $(SUITES)
 
 bench: deps
 	$(MAKE) all guest-programs

@@ -29,6 +29,12 @@ int arch_irq_default_routes(struct kvm_irq_routing_entry *entries, unsigned max)
 int arch_platform_devices_create(struct vm *vm);
 
 /*
+ * Checks, without a VM, that the file is a kernel this architecture can
+ * boot; err gets one line saying why not. Returns 0 or -errno.
+ */
+int arch_probe_kernel(const char *path, char *err, unsigned err_size);
+
+/*
  * Loads kernel, initrd and command line into guest memory and builds the
  * firmware tables (boot_params/ACPI or device tree). Errors are logged with
  * the file and the cause.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vhost_user/device.h"
 #include "vmm/config.h"
 #include "vmm/log.h"
 
@@ -129,6 +130,8 @@ static int parse_log_level(const char *text, int *out)
 static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg, char *msg,
 				 unsigned msg_size)
 {
+	char why[160];
+
 	switch (opt) {
 	case OPT_KERNEL: cfg->kernel_path = arg; break;
 	case OPT_INITRD: cfg->initrd_path = arg; break;
@@ -156,6 +159,8 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 	case OPT_VHOST_USER:
 		if (cfg->nvhost_user == VMM_MAX_DEVICES)
 			CLI_FAIL("--vhost-user: at most %d devices", VMM_MAX_DEVICES);
+		if (vhost_user_device_check_spec(arg, why, sizeof(why)))
+			CLI_FAIL("--vhost-user %s: %s", arg, why);
 		cfg->vhost_user[cfg->nvhost_user++].spec = arg;
 		break;
 	default:

@@ -6,6 +6,7 @@
 #include "arch/arch.h"
 
 #define PCI_CONFIG_ADDRESS_PORT 0xcf8
+#include "vhost_user/device.h"
 #include "virtio/rng.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -49,6 +50,15 @@ int vm_devices_create(struct vm *vm, struct vm_devices *devs)
 			return r;
 		}
 	}
+	/* Each failure was logged by the device with its name, step and field. */
+	for (unsigned i = 0; i < vm->cfg->nvhost_user; i++) {
+		r = vhost_user_device_create(vm, &devs->bus, vm->cfg->vhost_user[i].spec,
+					     devs->vhost_user, devs->nvhost_user,
+					     &devs->vhost_user[devs->nvhost_user]);
+		if (r)
+			return r;
+		devs->nvhost_user++;
+	}
 	return 0;
 }
 
@@ -58,4 +68,7 @@ void vm_devices_destroy(struct vm_devices *devs)
 		pci_bus_destroy(&devs->bus);
 	if (devs->rng)
 		virtio_rng_destroy(devs->rng);
+	for (unsigned i = 0; i < devs->nvhost_user; i++)
+		vhost_user_device_destroy(devs->vhost_user[i]);
+	devs->nvhost_user = 0;
 }

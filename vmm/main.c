@@ -10,6 +10,7 @@
 #include "arch/arch.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
+#include "vmm/control.h"
 #include "vmm/devices.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
@@ -19,6 +20,7 @@ struct vmm {
 	struct vm vm;
 	struct console console;
 	struct vm_devices devices;
+	struct control *control; /* --control, or NULL */
 	struct event *signal_evs[3];
 };
 
@@ -123,6 +125,8 @@ static int vmm_build(struct vmm *vmm, const struct vm_config *cfg)
 		r = arch_load_guest(vm);
 	if (!r)
 		r = vcpus_create(vm);
+	if (!r && cfg->control_path)
+		r = control_create(vm, &vmm->devices, cfg->control_path, &vmm->control);
 	return r;
 }
 
@@ -147,6 +151,7 @@ static int check_inputs(const struct vm_config *cfg)
 {
 	const char *paths[] = {cfg->kernel_path, cfg->initrd_path};
 	const char *names[] = {"--kernel", "--initrd"};
+	char err[200];
 
 	for (unsigned i = 0; i < 2; i++) {
 		if (paths[i] && access(paths[i], R_OK) < 0) {
@@ -154,6 +159,10 @@ static int check_inputs(const struct vm_config *cfg)
 				strerror(errno));
 			return -errno;
 		}
+	}
+	if (arch_probe_kernel(cfg->kernel_path, err, sizeof(err))) {
+		fprintf(stderr, "vmm: --kernel: %s\n", err);
+		return -ENOEXEC;
 	}
 	return 0;
 }
@@ -174,6 +183,7 @@ static int run_vm(const struct vm_config *cfg)
 	if (cfg->stats)
 		print_stats(vmm);
 	vcpus_destroy(&vmm->vm);
+	control_destroy(vmm->control);
 	vm_devices_destroy(&vmm->devices);
 	event_loop_teardown(vmm);
 	status = vmm->vm.exit_status;

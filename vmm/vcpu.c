@@ -55,6 +55,8 @@ int vcpus_create(struct vm *vm)
 		return -ENOMEM;
 	for (i = 0; i < vm->ncpus; i++) {
 		vm->vcpus[i].fd = -1;
+		pthread_mutex_init(&vm->vcpus[i].pause_lock, NULL);
+		pthread_cond_init(&vm->vcpus[i].pause_cond, NULL);
 		if (vm->cfg->stats)
 			vm->vcpus[i].port_exits = calloc(65536, sizeof(uint32_t));
 	}
@@ -166,12 +168,30 @@ static void vcpu_handle_exit(struct vcpu *vcpu)
 	vm_request_exit(vm, VM_EXIT_ERROR, VMM_STATUS_ERROR, why);
 }
 
+/* Parks the thread while a pause is requested; the kick's immediate_exit is undone after. */
+static void vcpu_maybe_park(struct vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->pause_lock);
+	if (vcpu->pause_requested) {
+		vcpu->parked = true;
+		pthread_cond_broadcast(&vcpu->pause_cond);
+		while (vcpu->pause_requested && !vm_exit_requested(vcpu->vm))
+			pthread_cond_wait(&vcpu->pause_cond, &vcpu->pause_lock);
+		vcpu->parked = false;
+		vcpu->run->immediate_exit = 0;
+	}
+	pthread_mutex_unlock(&vcpu->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 
 	while (!vm_exit_requested(vm)) {
+		vcpu_maybe_park(vcpu);
+		if (vm_exit_requested(vm))
+			break;
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 
 		vcpu->exits++;
@@ -226,6 +246,10 @@ void vcpus_kick_all(struct vm *vm)
 		vcpu->run->immediate_exit = 1;
 		if (vcpu->thread_started)
 			pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+		/* A parked thread re-checks the exit request. */
+		pthread_mutex_lock(&vcpu->pause_lock);
+		pthread_cond_broadcast(&vcpu->pause_cond);
+		pthread_mutex_unlock(&vcpu->pause_lock);
 	}
 }
 
@@ -239,6 +263,35 @@ void vcpus_join(struct vm *vm)
 		if (vcpu->thread_started)
 			pthread_join(vcpu->thread, NULL);
 		vcpu->thread_started = false;
+	}
+}
+
+void vcpus_pause(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->ncpus; i++) {
+		pthread_mutex_lock(&vm->vcpus[i].pause_lock);
+		vm->vcpus[i].pause_requested = true;
+		pthread_mutex_unlock(&vm->vcpus[i].pause_lock);
+	}
+	vcpus_kick_all(vm);
+	for (i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		pthread_mutex_lock(&vcpu->pause_lock);
+		while (vcpu->thread_started && !vcpu->parked && !vm_exit_requested(vm))
+			pthread_cond_wait(&vcpu->pause_cond, &vcpu->pause_lock);
+		pthread_mutex_unlock(&vcpu->pause_lock);
+	}
+}
+
+void vcpus_resume(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		pthread_mutex_lock(&vm->vcpus[i].pause_lock);
+		vm->vcpus[i].pause_requested = false;
+		pthread_cond_broadcast(&vm->vcpus[i].pause_cond);
+		pthread_mutex_unlock(&vm->vcpus[i].pause_lock);
 	}
 }
 

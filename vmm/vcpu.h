@@ -19,6 +19,11 @@ struct vcpu {
 	uint64_t exits; /* KVM_RUN returns on this vCPU */
 	uint64_t io_exits, mmio_exits;
 	uint32_t *port_exits; /* per I/O port, only with --stats */
+	/* Pause: the thread parks between two KVM_RUNs while pause_requested is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	bool parked;
 };
 
 /* Creates vm->ncpus vCPUs and applies arch_vcpu_setup to each. */
@@ -35,6 +40,15 @@ void vcpus_print_stats(const struct vm *vm);
 
 /* Stops and joins the vCPU threads (the VM must be stopping). */
 void vcpus_join(struct vm *vm);
+
+/*
+ * Takes every vCPU out of KVM_RUN and parks its thread (no device callback
+ * runs on it while parked); returns once all are parked. The caller must
+ * not hold vm->dev_lock. vcpus_resume lets them run again. Both run on the
+ * main loop's thread; a VM exit request also releases parked threads.
+ */
+void vcpus_pause(struct vm *vm);
+void vcpus_resume(struct vm *vm);
 
 /* Joins the threads and closes the vCPU fds. */
 void vcpus_destroy(struct vm *vm);

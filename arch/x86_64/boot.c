@@ -127,6 +127,26 @@ static int load_kernel(struct vm *vm, struct boot_params *bp, struct kernel_info
 	return r;
 }
 
+int arch_probe_kernel(const char *path, char *err, unsigned err_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct bzimage bz;
+	int r = 0;
+
+	if (fd < 0) {
+		snprintf(err, err_size, "cannot open '%s': %s", path, strerror(errno));
+		return -errno;
+	}
+	if (bzimage_detect(fd))
+		r = bzimage_parse(fd, &bz, err, err_size);
+	else if (!elf_is_elf64(fd)) {
+		snprintf(err, err_size, "'%s' is neither a bzImage nor a 64-bit ELF vmlinux", path);
+		r = -ENOEXEC;
+	}
+	close(fd);
+	return r;
+}
+
 /* The initrd goes as high as the kernel allows, page-aligned, clear of the kernel. */
 static int load_initrd(struct vm *vm, struct boot_params *bp, const struct kernel_info *ki)
 {
@@ -179,6 +199,20 @@ static int write_cmdline(struct vm *vm, struct boot_params *bp, const struct ker
 	return 0;
 }
 
+/* mov al, VALUE; mov dx, PORT; out dx, al; hlt; jmp back to hlt */
+static int write_reset_stub(struct vm *vm)
+{
+	const uint8_t stub[] = {
+		0xb0, X86_ACPI_RESET_VALUE,
+		0xba, X86_ACPI_RESET_PORT & 0xff, X86_ACPI_RESET_PORT >> 8,
+		0xee,
+		0xf4,
+		0xeb, 0xfd,
+	};
+
+	return guest_memory_write(&vm->mem, X86_RESET_VECTOR, stub, sizeof(stub));
+}
+
 int arch_load_guest(struct vm *vm)
 {
 	struct boot_params *bp = guest_memory_ptr(&vm->mem, X86_ZERO_PAGE, sizeof(*bp));
@@ -201,6 +235,9 @@ int arch_load_guest(struct vm *vm)
 	r = write_cmdline(vm, bp, &ki);
 	if (!r && vm->cfg->initrd_path)
 		r = load_initrd(vm, bp, &ki);
+	if (r)
+		return r;
+	r = write_reset_stub(vm);
 	if (r)
 		return r;
 	bp->e820_entries = (uint8_t)x86_build_e820(vm, bp);

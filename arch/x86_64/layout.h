@@ -20,7 +20,14 @@
 #define X86_EBDA_START 0x9fc00ull
 /* ACPI tables in the BIOS area, where Linux also scans for the RSDP. */
 #define X86_ACPI_TABLES 0xe0000ull
-#define X86_ACPI_TABLES_SIZE 0x20000ull
+#define X86_ACPI_TABLES_SIZE 0x10000ull
+/*
+ * The real-mode reset vector (F000:FFF0). There is no BIOS, so a stub that
+ * writes the ACPI reset register sits there: Linux jumps to it when its
+ * other reboot methods are exhausted (with hardware-reduced ACPI and no EFI,
+ * its default reboot path ends in a jump to the BIOS).
+ */
+#define X86_RESET_VECTOR 0xffff0ull
 /* Protected-mode bzImage kernel load address (the boot protocol's default). */
 #define X86_HIMEM 0x100000ull
 /* RAM below 4 GiB ends here; PCI MMIO, ECAM and the APICs live above it. */

@@ -1,0 +1,308 @@
+/* A vhost-user device: creation from a --vhost-user argument, config space, description. */
+#include "vhost_user/device_internal.h"
+
+#include <errno.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "pci/pci.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define BIT(n) (1ull << (n))
+#define CONNECT_RETRY_MS 2000 /* a back-end started just before us may still be binding */
+
+/* virtio-net config: mac[6], status, max_virtqueue_pairs, mtu, ... (little-endian). */
+#define NET_CFG_MAC 0
+#define NET_CFG_STATUS 6
+#define NET_CFG_MAX_PAIRS 8
+/* virtio-fs config: tag[36], num_request_queues. */
+#define FS_CFG_NUM_QUEUES 36
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	put_le16(p, (uint16_t)v);
+	put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+/* Net without the back-end's CONFIG: the VMM serves mac, link status and one queue pair. */
+static void net_local_config(struct vhost_user_device *dev, unsigned ordinal)
+{
+	static const uint8_t default_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+	memcpy(dev->config + NET_CFG_MAC, dev->spec.mac_set ? dev->spec.mac : default_mac, 6);
+	if (!dev->spec.mac_set)
+		dev->config[NET_CFG_MAC + 5] = (uint8_t)(0x56 + ordinal);
+	put_le16(dev->config + NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+	put_le16(dev->config + NET_CFG_MAX_PAIRS, 1);
+	dev->local_config = true;
+	/* MTU would need a config field we do not know; the back-end never sees these bits. */
+	dev->fe.device_features &= ~BIT(VIRTIO_NET_F_MTU);
+	dev->local_features = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS);
+}
+
+/* Decides who serves config space and how many queues the transport has. */
+static int setup_device_model(struct vhost_user_device *dev, unsigned ordinal, char *err, size_t n)
+{
+	struct vhost_user_frontend *fe = &dev->fe;
+	bool remote = vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_CONFIG);
+	unsigned want = fe->num_queues;
+
+	switch (fe->type->id) {
+	case VIRTIO_ID_FS:
+		/* virtiofsd has no CONFIG: the tag and queue count are ours to serve. */
+		want = 1 + (dev->spec.queues ? dev->spec.queues : 1);
+		memcpy(dev->config, dev->spec.tag,
+		       strlen(dev->spec.tag)); /* zero-padded, no NUL needed */
+		put_le32(dev->config + FS_CFG_NUM_QUEUES, want - 1);
+		dev->local_config = true;
+		break;
+	case VIRTIO_ID_NET:
+		/* No control queue and no MQ: one rx/tx pair. */
+		want = 2;
+		if (!remote)
+			net_local_config(dev, ordinal);
+		break;
+	}
+	if (want > fe->num_queues || want > VIRTIO_PCI_MAX_QUEUES) {
+		snprintf(err, n, "needs %u queues, back-end offers %u", want, fe->num_queues);
+		return -EINVAL;
+	}
+	if (fe->type->config_size > VU_DEV_CONFIG_MAX) {
+		snprintf(err, n, "config space of %u bytes is too large", fe->type->config_size);
+		return -EINVAL;
+	}
+	dev->nqueues = want;
+	return 0;
+}
+
+static uint64_t dev_features(void *opaque)
+{
+	struct vhost_user_device *dev = opaque;
+
+	return dev->fe.device_features | dev->local_features;
+}
+
+static void refresh_config(struct vhost_user_device *dev)
+{
+	uint32_t size = dev->fe.type->config_size;
+	int err;
+
+	if (dev->state == VU_DEV_FAILED)
+		return;
+	err = vhost_user_frontend_get_config(&dev->fe, 0, dev->config, size);
+	if (err) {
+		vu_fail_device(dev, "GET_CONFIG failed");
+		return;
+	}
+	dev->config_cached = true;
+}
+
+static void dev_config_read(void *opaque, uint32_t offset, void *data, unsigned len)
+{
+	struct vhost_user_device *dev = opaque;
+
+	if (!dev->local_config && !dev->config_cached)
+		refresh_config(dev);
+	if (offset + len > VU_DEV_CONFIG_MAX) {
+		memset(data, 0, len);
+		return;
+	}
+	memcpy(data, dev->config + offset, len);
+}
+
+static void dev_config_write(void *opaque, uint32_t offset, const void *data, unsigned len)
+{
+	struct vhost_user_device *dev = opaque;
+
+	if (dev->local_config || dev->state == VU_DEV_FAILED)
+		return; /* tag, mac and queue counts are read-only to the driver */
+	if (vhost_user_frontend_set_config(&dev->fe, offset, data, len))
+		vu_fail_device(dev, "SET_CONFIG failed");
+	dev->config_cached = false;
+}
+
+static const struct virtio_device_ops vu_device_ops = {
+    .features = dev_features,
+    .config_read = dev_config_read,
+    .config_write = dev_config_write,
+    .activate = vu_dev_activate,
+    .reset = vu_dev_reset,
+};
+
+static unsigned same_type_count(uint32_t id, struct vhost_user_device *const *existing, unsigned n)
+{
+	unsigned count = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		count += existing[i]->fe.type->id == id;
+	return count;
+}
+
+/* Parse, connect, handshake; err holds the one line to log on failure. */
+static int connect_backend(struct vhost_user_device *dev, const char *spec_text,
+			   struct vhost_user_device *const *existing, unsigned nexisting, char *err,
+			   size_t n)
+{
+	char why[160];
+	unsigned ordinal;
+	int r = vu_spec_parse(spec_text, &dev->spec, err, n);
+
+	if (r)
+		return r;
+	ordinal = same_type_count(dev->spec.type->id, existing, nexisting);
+	snprintf(dev->name, sizeof(dev->name), "%s%u", dev->spec.type->name, ordinal);
+	r = vhost_user_frontend_init(&dev->fe, dev->name, dev->spec.type->id);
+	if (r) {
+		snprintf(err, n, "%s: name too long", dev->name);
+		return r;
+	}
+	vhost_user_frontend_set_backend_ops(&dev->fe, &vu_backend_ops, dev);
+	if (dev->spec.timeout_ms)
+		dev->fe.timeout_ms = (int)dev->spec.timeout_ms;
+	/* These log their own line naming the device, the message and the field. */
+	r = vhost_user_frontend_connect(&dev->fe, dev->spec.sock, CONNECT_RETRY_MS);
+	if (!r)
+		r = vhost_user_frontend_handshake(&dev->fe);
+	if (r)
+		return r;
+	r = setup_device_model(dev, ordinal, why, sizeof(why));
+	if (r)
+		snprintf(err, n, "%s: cannot start: %s", dev->name, why);
+	return r;
+}
+
+int vhost_user_device_check_spec(const char *spec, char *err, size_t err_size)
+{
+	struct vu_spec parsed;
+
+	return vu_spec_parse(spec, &parsed, err, err_size);
+}
+
+static int plug_transport(struct vhost_user_device *dev, struct pci_bus *bus)
+{
+	struct virtio_pci_params params = {
+	    .name = dev->fe.log_component,
+	    .device_type = (uint16_t)dev->fe.type->id,
+	    .num_queues = (uint16_t)dev->nqueues,
+	    .queue_max_size =
+		(uint16_t)(dev->spec.queue_size ? dev->spec.queue_size : VU_DEV_DEFAULT_QUEUE_SIZE),
+	    .config_size = dev->fe.type->config_size,
+	    .ops = &vu_device_ops,
+	    .dev = dev,
+	};
+	struct virtio_pci_platform plat = virtio_pci_kvm_platform(dev->vm);
+
+	return virtio_pci_init(&dev->transport, bus, &dev->vm->mem, &params, &plat);
+}
+
+int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
+			     struct vhost_user_device *const *existing, unsigned nexisting,
+			     struct vhost_user_device **out)
+{
+	struct vhost_user_device *dev = calloc(1, sizeof(*dev));
+	char err[256] = "";
+	int r;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->vm = vm;
+	dev->work_fd = -1;
+	dev->backend_ev_fd = -1;
+	dev->fe.sock = dev->fe.backend_fd = -1;
+	r = connect_backend(dev, spec, existing, nexisting, err, sizeof(err));
+	if (r) {
+		if (err[0])
+			log_error("vhost-user", "--vhost-user %s: %s", spec, err);
+		goto fail;
+	}
+	r = plug_transport(dev, bus);
+	if (!r) {
+		r = vu_watches_start(dev);
+		if (r) {
+			pci_unregister_function(bus, &dev->transport.fn);
+			virtio_pci_destroy(&dev->transport);
+		}
+	}
+	if (r) {
+		log_error("vhost-user", "%s: cannot create the PCI device: %s", dev->name,
+			  strerror(-r));
+		goto fail;
+	}
+	*out = dev;
+	return 0;
+fail:
+	vu_watches_stop(dev);
+	vhost_user_frontend_close(&dev->fe);
+	free(dev);
+	return r;
+}
+
+void vhost_user_device_destroy(struct vhost_user_device *dev)
+{
+	if (!dev)
+		return;
+	vu_watches_stop(dev);
+	virtio_pci_destroy(&dev->transport);
+	vhost_user_frontend_close(&dev->fe);
+	free(dev);
+}
+
+const char *vhost_user_device_name(const struct vhost_user_device *dev)
+{
+	return dev->name;
+}
+
+uint32_t vhost_user_device_type_id(const struct vhost_user_device *dev)
+{
+	return dev->fe.type->id;
+}
+
+/* Copies text into a JSON string body, escaping what JSON requires. */
+static void json_escape(char *out, size_t n, const char *text)
+{
+	size_t o = 0;
+
+	for (; *text && o + 7 < n; text++) {
+		unsigned char c = (unsigned char)*text;
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, n - o, "\\%c", c);
+		else if (c < 0x20)
+			o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+static const char *state_name(enum vu_dev_state s)
+{
+	static const char *const names[] = {"idle", "active", "paused", "failed"};
+
+	return names[s];
+}
+
+int vhost_user_device_describe(const struct vhost_user_device *dev, char *buf, size_t size)
+{
+	char sock[256], cause[256];
+
+	json_escape(sock, sizeof(sock), dev->spec.sock);
+	json_escape(cause, sizeof(cause), dev->fail_cause);
+	return snprintf(buf, size,
+			"{\"name\":\"%s\",\"type\":\"%s\",\"sock\":\"%s\",\"state\":\"%s\","
+			"\"queues\":%u,\"activation_us\":%llu%s%s%s}",
+			dev->name, dev->fe.type->name, sock, state_name(dev->state), dev->nqueues,
+			(unsigned long long)(dev->activation_ns / 1000),
+			cause[0] ? ",\"error\":\"" : "", cause, cause[0] ? "\"" : "");
+}

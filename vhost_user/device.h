@@ -1,0 +1,60 @@
+/*
+ * A vhost-user device on the guest's PCI bus: a virtio-pci transport whose
+ * queues a back-end process serves. The VMM only relays setup (features,
+ * memory table, rings, config space); kicks reach the back-end through
+ * ioeventfds and its interrupts reach the guest through irqfds.
+ */
+#ifndef VHOST_USER_DEVICE_H
+#define VHOST_USER_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct pci_bus;
+struct vhost_user_device;
+
+/*
+ * Parses spec ("TYPE,sock=PATH[,key=value...]", see device.c), connects to
+ * the back-end, runs the handshake and plugs a virtio-pci function into
+ * bus. Runs on the event loop's thread before the vCPUs start. The name is
+ * the type's name and its ordinal among the same type in existing[0..n).
+ * Returns 0 or -errno; the failure was logged as one line naming the
+ * device (or the spec), the step and the field.
+ */
+int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
+			     struct vhost_user_device *const *existing, unsigned nexisting,
+			     struct vhost_user_device **out);
+
+/*
+ * Checks a --vhost-user argument without connecting (for the command-line
+ * parser). Returns 0, or -EINVAL with one line in err naming the problem.
+ */
+int vhost_user_device_check_spec(const char *spec, char *err, size_t err_size);
+
+/* Frees the device; call after pci_bus_destroy and once the loop has stopped. */
+void vhost_user_device_destroy(struct vhost_user_device *dev);
+
+/* "blk0", "fs0", ...; valid for the device's lifetime. */
+const char *vhost_user_device_name(const struct vhost_user_device *dev);
+uint32_t vhost_user_device_type_id(const struct vhost_user_device *dev);
+
+/*
+ * Sleep and wake. Call with vm->dev_lock held and the vCPUs parked.
+ * pause disables and stops every started ring (GET_VRING_BASE) and keeps
+ * the returned indices; resume re-sends the memory table and starts the
+ * same rings from those indices. Both are no-ops on an idle or failed
+ * device. Return 0 or -errno (the device is then failed: NEEDS_RESET).
+ */
+int vhost_user_device_pause(struct vhost_user_device *dev);
+int vhost_user_device_resume(struct vhost_user_device *dev);
+
+/*
+ * Writes a JSON object describing the device (name, type, socket, state,
+ * queues, last activation latency) into buf; call with vm->dev_lock held.
+ * Returns what snprintf returns.
+ */
+int vhost_user_device_describe(const struct vhost_user_device *dev, char *buf, size_t size);
+
+#endif

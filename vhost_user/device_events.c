@@ -1,0 +1,277 @@
+/*
+ * A vhost-user device's event-loop side: the back-end's request channel,
+ * hang-up of its socket, finishing a failure on the loop thread, and the
+ * blk fallback that fails new requests once the back-end is gone.
+ */
+#include "vhost_user/device_internal.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+/* Back-end requests run with dev_lock held (loop callback or a vCPU's wait for a reply). */
+static void be_config_changed(void *opaque)
+{
+	struct vhost_user_device *dev = opaque;
+
+	dev->config_cached = false;
+	virtio_pci_config_changed(&dev->transport);
+}
+
+static int be_vring_call(void *opaque, unsigned index)
+{
+	struct vhost_user_device *dev = opaque;
+	uint64_t one = 1;
+
+	if (index >= dev->nqueues || dev->queues[index].call_fd < 0)
+		return -EINVAL;
+	return write(dev->queues[index].call_fd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+static int be_vring_err(void *opaque, unsigned index)
+{
+	struct vhost_user_device *dev = opaque;
+	char cause[64];
+
+	snprintf(cause, sizeof(cause), "back-end reported an error on queue %u", index);
+	vu_fail_device(dev, cause);
+	return 0;
+}
+
+static int be_shmem_map(void *opaque, const struct vhost_user_shmem_map *map, int fd)
+{
+	(void)opaque;
+	(void)map;
+	close(fd);
+	return -ENOTSUP;
+}
+
+static int be_shmem_unmap(void *opaque, const struct vhost_user_shmem_map *map)
+{
+	(void)opaque;
+	(void)map;
+	return -ENOTSUP;
+}
+
+const struct vhost_user_backend_ops vu_backend_ops = {
+    .config_changed = be_config_changed,
+    .vring_call = be_vring_call,
+    .vring_err = be_vring_err,
+    .shmem_map = be_shmem_map,
+    .shmem_unmap = be_shmem_unmap,
+};
+
+/* Completes one blk request with VIRTIO_BLK_S_IOERR in its status byte. */
+static void fail_blk_chain(const struct virtq_chain *c)
+{
+	for (unsigned i = c->nbufs; i-- > 0;) {
+		if (c->bufs[i].writable && c->bufs[i].len) {
+			((uint8_t *)c->bufs[i].host)[c->bufs[i].len - 1] = VIRTIO_BLK_S_IOERR;
+			return;
+		}
+	}
+}
+
+static void takeover_serve(struct vhost_user_device *dev, unsigned q)
+{
+	struct vu_takeover *t = &dev->takeover[q];
+	bool pushed = false;
+	int got;
+
+	for (unsigned n = 0; n < t->vq.size && (got = virtq_pop(&t->vq, &t->chain)) > 0; n++) {
+		fail_blk_chain(&t->chain);
+		virtq_push(&t->vq, t->chain.head, 1);
+		pushed = true;
+	}
+	if (pushed && virtq_should_notify(&t->vq))
+		virtio_pci_notify_queue(&dev->transport, q);
+}
+
+static void on_takeover_kick(evutil_socket_t fd, short what, void *arg)
+{
+	struct vu_takeover *t = arg;
+	struct vhost_user_device *dev = t->dev;
+	uint64_t count;
+
+	(void)what;
+	pthread_mutex_lock(&dev->vm->dev_lock);
+	if (read((int)fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_debug(dev->fe.log_component, "kick read failed: %s", strerror(errno));
+	if (t->on && dev->state == VU_DEV_FAILED)
+		takeover_serve(dev, t->index);
+	pthread_mutex_unlock(&dev->vm->dev_lock);
+}
+
+/* Takes over the rings of a dead blk back-end: new requests fail at once. */
+static void takeover_start(struct vhost_user_device *dev)
+{
+	if (dev->fe.type->id != VIRTIO_ID_BLOCK || !dev->rings_were_live)
+		return;
+	for (unsigned i = 0; i < dev->nqueues; i++) {
+		const struct virtio_queue_info *q = &dev->queues[i];
+		struct vu_takeover *t = &dev->takeover[i];
+
+		if (!q->enabled ||
+		    virtq_init(&t->vq, &dev->vm->mem, q->size, q->desc, q->driver, q->device,
+			       dev->driver_features & (1ull << VIRTIO_RING_F_EVENT_IDX)))
+			continue;
+		/* What the back-end took and never completed is lost with it. */
+		t->vq.used_idx = ((volatile struct virtq_used *)t->vq.used)->idx;
+		t->vq.last_avail_idx = t->vq.used_idx;
+		t->on = true;
+		t->dev = dev;
+		t->index = i;
+		if (!t->kick_ev) {
+			t->kick_ev = event_new(dev->vm->evbase, q->kick_fd, EV_READ | EV_PERSIST,
+					       on_takeover_kick, t);
+			if (!t->kick_ev || event_add(t->kick_ev, NULL) < 0)
+				t->on = false;
+		}
+		if (t->on)
+			takeover_serve(dev, i);
+	}
+	log_info(dev->fe.log_component, "%s: new requests now fail with an I/O error", dev->name);
+}
+
+/* The loop's half of a failure: drop the watches, close the connection. */
+static void finish_failure(struct vhost_user_device *dev)
+{
+	if (dev->state != VU_DEV_FAILED || dev->fe.sock < 0)
+		return;
+	if (dev->sock_ev)
+		event_del(dev->sock_ev);
+	if (dev->backend_ev)
+		event_del(dev->backend_ev);
+	vhost_user_frontend_close(&dev->fe);
+	takeover_start(dev);
+}
+
+static void on_work(evutil_socket_t fd, short what, void *arg)
+{
+	struct vhost_user_device *dev = arg;
+	uint64_t count;
+
+	(void)what;
+	if (read((int)fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_debug(dev->fe.log_component, "work read failed: %s", strerror(errno));
+	pthread_mutex_lock(&dev->vm->dev_lock);
+	finish_failure(dev);
+	pthread_mutex_unlock(&dev->vm->dev_lock);
+}
+
+/*
+ * The main socket carries nothing unasked for: readable with no request
+ * outstanding (we hold the lock, so none is) means hang-up or a rogue peer.
+ */
+static void on_socket(evutil_socket_t fd, short what, void *arg)
+{
+	struct vhost_user_device *dev = arg;
+	char byte, cause[192];
+	ssize_t n;
+
+	(void)what;
+	pthread_mutex_lock(&dev->vm->dev_lock);
+	if (dev->fe.sock == (int)fd) {
+		n = recv((int)fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0)
+			snprintf(cause, sizeof(cause), "back-end hung up (%s closed)",
+				 dev->spec.sock);
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			snprintf(cause, sizeof(cause), "back-end socket error: %s",
+				 strerror(errno));
+		else if (n > 0)
+			snprintf(cause, sizeof(cause), "back-end sent an unrequested message");
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
+			vu_fail_device(dev, cause);
+			finish_failure(dev);
+		}
+	}
+	pthread_mutex_unlock(&dev->vm->dev_lock);
+}
+
+static bool nothing_to_read(int fd)
+{
+	char byte;
+
+	return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EINTR);
+}
+
+static void on_backend_request(evutil_socket_t fd, short what, void *arg)
+{
+	struct vhost_user_device *dev = arg;
+
+	(void)what;
+	pthread_mutex_lock(&dev->vm->dev_lock);
+	/*
+	 * A vCPU waiting for a reply may have served the request already; the
+	 * frontend's read would then wait out its timeout under the lock.
+	 */
+	if (dev->fe.backend_fd == (int)fd && dev->fe.backend_fd == dev->backend_ev_fd &&
+	    !nothing_to_read((int)fd))
+		vhost_user_frontend_handle_backend_request(&dev->fe);
+	/* The frontend closes the channel on hang-up; stop watching the number. */
+	if (dev->fe.backend_fd != dev->backend_ev_fd) {
+		event_del(dev->backend_ev);
+		dev->backend_ev_fd = -1;
+	}
+	pthread_mutex_unlock(&dev->vm->dev_lock);
+}
+
+static struct event *watch(struct vhost_user_device *dev, int fd, event_callback_fn fn, void *arg)
+{
+	struct event *ev = event_new(dev->vm->evbase, fd, EV_READ | EV_PERSIST, fn, arg);
+
+	if (ev && event_add(ev, NULL) < 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
+int vu_watches_start(struct vhost_user_device *dev)
+{
+	dev->work_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->work_fd < 0)
+		return -errno;
+	dev->work_ev = watch(dev, dev->work_fd, on_work, dev);
+	dev->sock_ev = watch(dev, dev->fe.sock, on_socket, dev);
+	if (!dev->work_ev || !dev->sock_ev)
+		return -ENOMEM;
+	if (dev->fe.backend_fd >= 0) {
+		dev->backend_ev = watch(dev, dev->fe.backend_fd, on_backend_request, dev);
+		if (!dev->backend_ev)
+			return -ENOMEM;
+		dev->backend_ev_fd = dev->fe.backend_fd;
+	}
+	return 0;
+}
+
+void vu_watches_stop(struct vhost_user_device *dev)
+{
+	struct event **evs[] = {&dev->work_ev, &dev->sock_ev, &dev->backend_ev};
+
+	for (unsigned i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i])
+			event_free(*evs[i]);
+		*evs[i] = NULL;
+	}
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
+		if (dev->takeover[i].kick_ev)
+			event_free(dev->takeover[i].kick_ev);
+		dev->takeover[i].kick_ev = NULL;
+	}
+	if (dev->work_fd >= 0)
+		close(dev->work_fd);
+	dev->work_fd = -1;
+}

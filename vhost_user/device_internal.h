@@ -1,0 +1,89 @@
+/* State shared by the vhost-user device's files; not for users of device.h. */
+#ifndef VHOST_USER_DEVICE_INTERNAL_H
+#define VHOST_USER_DEVICE_INTERNAL_H
+
+#include "vhost_user/device.h"
+#include "vhost_user/frontend.h"
+#include "virtio/pci_transport.h"
+#include "virtio/virtqueue.h"
+
+#define VU_DEV_DEFAULT_QUEUE_SIZE 256
+#define VU_DEV_CONFIG_MAX 256
+#define VU_FS_TAG_LEN 36
+
+/* What the --vhost-user argument asked for. */
+struct vu_spec {
+	const struct vhost_user_device_type *type;
+	struct vhost_user_device_type type_fallback;
+	char sock[108];
+	char tag[VU_FS_TAG_LEN + 1]; /* fs: mount tag */
+	unsigned queues;	     /* fs: request queues; 0 = default */
+	uint8_t mac[6];		     /* net */
+	bool mac_set;
+	unsigned queue_size; /* 0 = default */
+	unsigned timeout_ms; /* 0 = frontend default */
+};
+
+enum vu_dev_state { VU_DEV_IDLE, VU_DEV_ACTIVE, VU_DEV_PAUSED, VU_DEV_FAILED };
+
+/* A queue the VMM completes with errors after its back-end died (blk only). */
+struct vu_takeover {
+	struct vhost_user_device *dev;
+	unsigned index;
+	struct virtq vq;
+	struct virtq_chain chain;
+	struct event *kick_ev;
+	bool on;
+};
+
+struct vhost_user_device {
+	struct virtio_pci transport;
+	struct vhost_user_frontend fe;
+	struct vm *vm;
+	struct vu_spec spec;
+	char name[24];
+
+	/* Config space: served locally (net without CONFIG, fs) or cached from GET_CONFIG. */
+	bool local_config;
+	bool config_cached;
+	uint8_t config[VU_DEV_CONFIG_MAX];
+	uint64_t local_features; /* bits the VMM implements; never sent to the back-end */
+
+	enum vu_dev_state state;
+	uint64_t driver_features;
+	unsigned nqueues; /* transport queues */
+	struct virtio_queue_info queues[VIRTIO_PCI_MAX_QUEUES];
+	uint16_t saved_base[VIRTIO_PCI_MAX_QUEUES]; /* from GET_VRING_BASE at pause */
+	uint64_t activation_ns;			    /* last DRIVER_OK to all rings enabled */
+
+	/* Loop-side watches; only the loop thread adds or removes them. */
+	struct event *sock_ev;	  /* hang-up of the main socket */
+	struct event *backend_ev; /* the back-end request channel */
+	int backend_ev_fd;
+	int work_fd; /* eventfd: a vCPU thread asks the loop to finish a failure */
+	struct event *work_ev;
+	char fail_cause[192]; /* non-empty once failed */
+	bool rings_were_live; /* the failure hit an active or paused device */
+	struct vu_takeover takeover[VIRTIO_PCI_MAX_QUEUES];
+	struct log_ratelimit rl;
+};
+
+/* device_spec.c: parses "TYPE,sock=PATH,..."; err gets one line on failure. */
+int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_size);
+
+/* device_run.c: the transport's activate and reset callbacks. */
+int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_info *queues,
+		    unsigned nqueues);
+void vu_dev_reset(void *opaque);
+
+/* device_events.c */
+extern const struct vhost_user_backend_ops vu_backend_ops;
+/* Adds the loop watches (socket hang-up, back-end channel, failure work). */
+int vu_watches_start(struct vhost_user_device *dev);
+void vu_watches_stop(struct vhost_user_device *dev);
+/* device_run.c: marks the device failed (NEEDS_RESET) with one log line; lock held. */
+void vu_fail_device(struct vhost_user_device *dev, const char *cause);
+
+uint64_t vu_now_ns(void);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * A vhost-user device at run time: DRIVER_OK and reset relayed to the
+ * back-end, sleep and wake, and marking the device failed (NEEDS_RESET and
+ * one log line); device_events.c finishes a failure on the loop thread.
+ */
+#include "vhost_user/device_internal.h"
+
+#include <errno.h>
+#include <linux/virtio_config.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define BIT(n) (1ull << (n))
+#define DRAIN_LIMIT_MS 1000 /* how long pause waits for in-flight requests */
+
+uint64_t vu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void signal_fd(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_debug("vhost-user", "eventfd write failed: %s", strerror(errno));
+}
+
+void vu_fail_device(struct vhost_user_device *dev, const char *cause)
+{
+	if (dev->state == VU_DEV_FAILED)
+		return;
+	/* Only rings the driver is using are worth failing requests on. */
+	dev->rings_were_live = dev->state == VU_DEV_ACTIVE || dev->state == VU_DEV_PAUSED;
+	dev->state = VU_DEV_FAILED;
+	snprintf(dev->fail_cause, sizeof(dev->fail_cause), "%s", cause);
+	log_error(dev->fe.log_component, "%s: device failed: %s; it needs a reset", dev->name,
+		  cause);
+	virtio_pci_set_needs_reset(&dev->transport, cause);
+	/* Closing the socket and moving watches belongs to the loop thread. */
+	signal_fd(dev->work_fd);
+}
+
+/*
+ * With the STATUS protocol feature a back-end (DPDK) waits for DRIVER_OK
+ * before it serves the rings; without it there is nothing to send.
+ */
+static int send_status(struct vhost_user_device *dev, uint8_t status)
+{
+	int err = vhost_user_frontend_set_status(&dev->fe, status);
+
+	return err == -ENOTSUP ? 0 : err;
+}
+
+/* Starts every enabled queue at base (saved ones when resuming, else 0). */
+static int start_rings(struct vhost_user_device *dev, bool from_saved)
+{
+	for (unsigned i = 0; i < dev->nqueues; i++) {
+		const struct virtio_queue_info *q = &dev->queues[i];
+		struct vhost_user_vring ring = {
+		    .size = q->size,
+		    .base = from_saved ? dev->saved_base[i] : 0,
+		    .desc_gpa = q->desc,
+		    .avail_gpa = q->driver,
+		    .used_gpa = q->device,
+		    .kick_fd = q->kick_fd,
+		    .call_fd = q->call_fd,
+		};
+		int err;
+
+		if (!q->enabled)
+			continue;
+		err = vhost_user_frontend_start_queue(&dev->fe, i, &ring);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_info *queues,
+		    unsigned nqueues)
+{
+	struct vhost_user_device *dev = opaque;
+	uint64_t start = vu_now_ns();
+	unsigned enabled = 0;
+	int err;
+
+	if (dev->state == VU_DEV_FAILED || nqueues != dev->nqueues)
+		return -EIO;
+	memcpy(dev->queues, queues, nqueues * sizeof(*queues));
+	dev->driver_features = features;
+	err = vhost_user_frontend_set_features(&dev->fe, features & ~dev->local_features);
+	if (!err)
+		err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
+	if (!err)
+		err = start_rings(dev, false);
+	if (!err)
+		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
+	if (err) {
+		vu_fail_device(dev, "activation failed");
+		return err;
+	}
+	dev->state = VU_DEV_ACTIVE;
+	dev->activation_ns = vu_now_ns() - start;
+	for (unsigned i = 0; i < nqueues; i++)
+		enabled += queues[i].enabled;
+	log_info(dev->fe.log_component, "%s: activated %u queue%s in %.2f ms", dev->name, enabled,
+		 enabled == 1 ? "" : "s", (double)dev->activation_ns / 1e6);
+	return 0;
+}
+
+/* Stops every started ring; bases go to saved_base. */
+static int stop_rings(struct vhost_user_device *dev)
+{
+	for (unsigned i = 0; i < dev->nqueues; i++) {
+		int err;
+
+		if (!dev->fe.queues[i].started)
+			continue;
+		err = vhost_user_frontend_stop_queue(&dev->fe, i, &dev->saved_base[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void vu_dev_reset(void *opaque)
+{
+	struct vhost_user_device *dev = opaque;
+
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		dev->takeover[i].on = false;
+	if (dev->state == VU_DEV_FAILED)
+		return;
+	if (dev->state == VU_DEV_ACTIVE && stop_rings(dev)) {
+		vu_fail_device(dev, "stopping the rings at reset failed");
+		return;
+	}
+	if (dev->state != VU_DEV_IDLE && send_status(dev, 0)) {
+		vu_fail_device(dev, "SET_STATUS at reset failed");
+		return;
+	}
+	dev->state = VU_DEV_IDLE;
+	dev->driver_features = 0;
+	dev->config_cached = false;
+}
+
+/* Waits (bounded) until the back-end has completed what it took off ring i. */
+static void drain_ring(struct vhost_user_device *dev, unsigned i)
+{
+	const volatile uint16_t *used = guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
+	uint64_t deadline = vu_now_ns() + DRAIN_LIMIT_MS * 1000000ull;
+	const struct timespec pause = {.tv_nsec = 100000};
+
+	while (used && used[1] != dev->saved_base[i]) {
+		if (vu_now_ns() > deadline) {
+			log_warn(dev->fe.log_component, "%s: queue %u: %u requests still in flight",
+				 dev->name, i, (uint16_t)(dev->saved_base[i] - used[1]));
+			return;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+int vhost_user_device_pause(struct vhost_user_device *dev)
+{
+	int err;
+
+	if (dev->state != VU_DEV_ACTIVE)
+		return 0;
+	err = stop_rings(dev);
+	if (err) {
+		vu_fail_device(dev, "stopping the rings for pause failed");
+		return err;
+	}
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		if (dev->queues[i].enabled)
+			drain_ring(dev, i);
+	dev->state = VU_DEV_PAUSED;
+	return 0;
+}
+
+int vhost_user_device_resume(struct vhost_user_device *dev)
+{
+	int err;
+
+	if (dev->state != VU_DEV_PAUSED)
+		return 0;
+	err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
+	if (!err)
+		err = start_rings(dev, true);
+	if (!err)
+		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
+	if (err) {
+		vu_fail_device(dev, "restarting the rings at resume failed");
+		return err;
+	}
+	/* A completion while the ring was stopped may have found no call fd to signal. */
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		if (dev->queues[i].enabled)
+			signal_fd(dev->queues[i].call_fd);
+	dev->state = VU_DEV_ACTIVE;
+	return 0;
+}
