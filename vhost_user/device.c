@@ -151,7 +151,37 @@ static unsigned same_type_count(uint32_t id, struct vhost_user_device *const *ex
 }
 
 /* Parse, connect, handshake; err holds the one line to log on failure. */
+/*
+ * The device's trace: its own file (trace-file=), none (trace=off), the
+ * shared one from --trace/--trace-file, or with trace=on and no shared
+ * one, text on stderr.
+ */
+static int choose_trace(struct vhost_user_device *dev, struct vhost_user_trace *shared, char *err,
+			size_t n)
+{
+	const struct vu_spec *s = &dev->spec;
+	int r = 0;
+
+	if (s->trace_file[0])
+		r = vhost_user_trace_open(&dev->own_trace, NULL, s->trace_file);
+	else if (s->trace == 1 && !shared)
+		r = vhost_user_trace_open(&dev->own_trace, stderr, NULL);
+	else {
+		dev->fe.trace = s->trace == 0 ? NULL : shared;
+		return 0;
+	}
+	if (r) {
+		snprintf(err, n, "%s: cannot open trace file '%.120s': %s", dev->name, s->trace_file,
+			 strerror(-r));
+		return r;
+	}
+	dev->own_trace_open = true;
+	dev->fe.trace = &dev->own_trace;
+	return 0;
+}
+
 static int connect_backend(struct vhost_user_device *dev, const char *spec_text,
+			   struct vhost_user_trace *trace,
 			   struct vhost_user_device *const *existing, unsigned nexisting, char *err,
 			   size_t n)
 {
@@ -169,6 +199,9 @@ static int connect_backend(struct vhost_user_device *dev, const char *spec_text,
 		return r;
 	}
 	vhost_user_frontend_set_backend_ops(&dev->fe, &vu_backend_ops, dev);
+	r = choose_trace(dev, trace, err, n);
+	if (r)
+		return r;
 	if (dev->spec.timeout_ms)
 		dev->fe.timeout_ms = (int)dev->spec.timeout_ms;
 	/* These log their own line naming the device, the message and the field. */
@@ -208,6 +241,7 @@ static int plug_transport(struct vhost_user_device *dev, struct pci_bus *bus)
 }
 
 int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
+			     struct vhost_user_trace *trace,
 			     struct vhost_user_device *const *existing, unsigned nexisting,
 			     struct vhost_user_device **out)
 {
@@ -221,7 +255,7 @@ int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spe
 	dev->work_fd = -1;
 	dev->backend_ev_fd = -1;
 	dev->fe.sock = dev->fe.backend_fd = -1;
-	r = connect_backend(dev, spec, existing, nexisting, err, sizeof(err));
+	r = connect_backend(dev, spec, trace, existing, nexisting, err, sizeof(err));
 	if (r) {
 		if (err[0])
 			log_error("vhost-user", "--vhost-user %s: %s", spec, err);
@@ -256,6 +290,8 @@ void vhost_user_device_destroy(struct vhost_user_device *dev)
 	vu_watches_stop(dev);
 	virtio_pci_destroy(&dev->transport);
 	vhost_user_frontend_close(&dev->fe);
+	if (dev->own_trace_open)
+		vhost_user_trace_close(&dev->own_trace);
 	free(dev);
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct vm;
+struct vhost_user_trace;
 struct pci_bus;
 struct vhost_user_device;
 
@@ -24,6 +25,7 @@ struct vhost_user_device;
  * device (or the spec), the step and the field.
  */
 int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
+			     struct vhost_user_trace *trace,
 			     struct vhost_user_device *const *existing, unsigned nexisting,
 			     struct vhost_user_device **out);
 

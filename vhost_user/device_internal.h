@@ -4,6 +4,7 @@
 
 #include "vhost_user/device.h"
 #include "vhost_user/frontend.h"
+#include "vhost_user/trace.h"
 #include "virtio/pci_transport.h"
 #include "virtio/virtqueue.h"
 
@@ -22,6 +23,8 @@ struct vu_spec {
 	bool mac_set;
 	unsigned queue_size; /* 0 = default */
 	unsigned timeout_ms; /* 0 = frontend default */
+	int trace;	     /* -1: as --trace/--trace-file say, 0: off, 1: on */
+	char trace_file[256]; /* this device's own JSON-lines trace, or "" */
 };
 
 enum vu_dev_state { VU_DEV_IDLE, VU_DEV_ACTIVE, VU_DEV_PAUSED, VU_DEV_FAILED };
@@ -42,6 +45,8 @@ struct vhost_user_device {
 	struct vm *vm;
 	struct vu_spec spec;
 	char name[24];
+	struct vhost_user_trace own_trace; /* trace-file=PATH of this device */
+	bool own_trace_open;
 
 	/* Config space: served locally (net without CONFIG, fs) or cached from GET_CONFIG. */
 	bool local_config;

@@ -71,6 +71,14 @@ static int apply_key(struct vu_spec *s, const char *key, const char *value, char
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_uint(value, 1, 600000, &s->timeout_ms))
 			goto bad;
+	} else if (!strcmp(key, "trace")) {
+		if (strcmp(value, "on") && strcmp(value, "off"))
+			goto bad;
+		s->trace = !strcmp(value, "on");
+	} else if (!strcmp(key, "trace-file")) {
+		if (!*value || strlen(value) >= sizeof(s->trace_file))
+			goto bad;
+		strcpy(s->trace_file, value);
 	} else {
 		snprintf(err, n, "unknown key '%s' for a %s device", key, s->type->name);
 		return -EINVAL;
@@ -98,6 +106,7 @@ int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_
 	int r = 0;
 
 	memset(spec, 0, sizeof(*spec));
+	spec->trace = -1;
 	if (strlen(text) >= sizeof(buf)) {
 		snprintf(err, err_size, "argument too long");
 		return -EINVAL;

@@ -26,6 +26,9 @@ static const char usage_text[] =
 	"  --rng                add a virtio-rng device\n"
 	"  --vhost-user SPEC    add a vhost-user device: TYPE,sock=PATH[,key=value...]\n"
 	"  --control PATH       control socket (JSON lines: pause, resume, status, quit)\n"
+	"  --trace vhost-user   log every vhost-user message, decoded, to stderr\n"
+	"  --trace-file PATH    the same trace as one JSON object per line into PATH\n"
+	"                       (per device: trace=on|off, trace-file=PATH in --vhost-user)\n"
 	"  --extract-vmlinux OUT  write the ELF vmlinux inside a bzImage to OUT and exit\n"
 	"  --log-level LEVEL    error, warning, info (default) or debug\n"
 	"  --stats              print exit and memory statistics when the VM stops\n"
@@ -48,6 +51,8 @@ enum cli_option {
 	OPT_EXTRACT,
 	OPT_LOG_LEVEL,
 	OPT_STATS,
+	OPT_TRACE,
+	OPT_TRACE_FILE,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +67,8 @@ static const struct option long_options[] = {
 	{"extract-vmlinux", required_argument, NULL, OPT_EXTRACT},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"stats", no_argument, NULL, OPT_STATS},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"trace-file", required_argument, NULL, OPT_TRACE_FILE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -140,6 +147,12 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 	case OPT_EXTRACT: cfg->extract_vmlinux_path = arg; break;
 	case OPT_RNG: cfg->rng = true; break;
 	case OPT_STATS: cfg->stats = true; break;
+	case OPT_TRACE_FILE: cfg->trace_file = arg; break;
+	case OPT_TRACE:
+		if (strcmp(arg, "vhost-user") != 0)
+			CLI_FAIL("--trace: '%s' cannot be traced (only vhost-user)", arg);
+		cfg->trace_vhost_user = true;
+		break;
 	case OPT_MEM:
 		if (cli_parse_size(arg, &cfg->mem_size))
 			CLI_FAIL("--mem: '%s' is not a size (examples: 512M, 2G)", arg);

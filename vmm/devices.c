@@ -35,6 +35,23 @@ static int bus_create(struct vm *vm, struct vm_devices *devs)
 	return 0;
 }
 
+static int trace_open(const struct vm_config *cfg, struct vm_devices *devs)
+{
+	int r;
+
+	if (!cfg->trace_vhost_user && !cfg->trace_file)
+		return 0;
+	r = vhost_user_trace_open(&devs->trace, cfg->trace_vhost_user ? stderr : NULL,
+				  cfg->trace_file);
+	if (r) {
+		log_error("trace", "cannot open --trace-file '%s': %s", cfg->trace_file,
+			  strerror(-r));
+		return r;
+	}
+	devs->trace_open = true;
+	return 0;
+}
+
 int vm_devices_create(struct vm *vm, struct vm_devices *devs)
 {
 	int r;
@@ -50,10 +67,13 @@ int vm_devices_create(struct vm *vm, struct vm_devices *devs)
 			return r;
 		}
 	}
+	r = trace_open(vm->cfg, devs);
+	if (r)
+		return r;
 	/* Each failure was logged by the device with its name, step and field. */
 	for (unsigned i = 0; i < vm->cfg->nvhost_user; i++) {
 		r = vhost_user_device_create(vm, &devs->bus, vm->cfg->vhost_user[i].spec,
-					     devs->vhost_user, devs->nvhost_user,
+					     devs->trace_open ? &devs->trace : NULL, devs->vhost_user, devs->nvhost_user,
 					     &devs->vhost_user[devs->nvhost_user]);
 		if (r)
 			return r;
@@ -71,4 +91,7 @@ void vm_devices_destroy(struct vm_devices *devs)
 	for (unsigned i = 0; i < devs->nvhost_user; i++)
 		vhost_user_device_destroy(devs->vhost_user[i]);
 	devs->nvhost_user = 0;
+	if (devs->trace_open)
+		vhost_user_trace_close(&devs->trace);
+	devs->trace_open = false;
 }

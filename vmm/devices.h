@@ -3,6 +3,7 @@
 #define VMM_DEVICES_H
 
 #include "pci/pci.h"
+#include "vhost_user/trace.h"
 #include "vmm/config.h"
 
 struct vm;
@@ -15,6 +16,8 @@ struct vm_devices {
 	struct virtio_rng *rng;
 	struct vhost_user_device *vhost_user[VMM_MAX_DEVICES];
 	unsigned nvhost_user;
+	struct vhost_user_trace trace; /* --trace / --trace-file, shared by the devices */
+	bool trace_open;
 };
 
 /*
