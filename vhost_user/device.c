@@ -68,6 +68,10 @@ static int setup_device_model(struct vhost_user_device *dev, unsigned ordinal, c
 		put_le32(dev->config + FS_CFG_NUM_QUEUES, want - 1);
 		dev->local_config = true;
 		break;
+	case VIRTIO_ID_GPU:
+		/* Without CONFIG every field is ours: scanouts, no events, no capsets. */
+		dev->local_config = !remote;
+		break;
 	case VIRTIO_ID_NET:
 		/* No control queue and no MQ: one rx/tx pair. */
 		want = 2;
@@ -120,6 +124,8 @@ static void dev_config_read(void *opaque, uint32_t offset, void *data, unsigned 
 		return;
 	}
 	memcpy(data, dev->config + offset, len);
+	if (dev->gpu)
+		vu_gpu_config_read(dev, offset, data, len);
 }
 
 static void dev_config_write(void *opaque, uint32_t offset, const void *data, unsigned len)
@@ -128,6 +134,8 @@ static void dev_config_write(void *opaque, uint32_t offset, const void *data, un
 
 	if (dev->local_config || dev->state == VU_DEV_FAILED)
 		return; /* tag, mac and queue counts are read-only to the driver */
+	if (dev->gpu && vu_gpu_config_write_local(offset, len))
+		return; /* events_clear: the events are served here */
 	if (vhost_user_frontend_set_config(&dev->fe, offset, data, len))
 		vu_fail_device(dev, "SET_CONFIG failed");
 	dev->config_cached = false;
@@ -211,9 +219,19 @@ static int connect_backend(struct vhost_user_device *dev, const char *spec_text,
 	if (r)
 		return r;
 	r = setup_device_model(dev, ordinal, why, sizeof(why));
-	if (r)
+	if (r) {
 		snprintf(err, n, "%s: cannot start: %s", dev->name, why);
-	return r;
+		return r;
+	}
+	if (dev->fe.type->id == VIRTIO_ID_GPU) {
+		r = vu_gpu_create(dev);
+		if (r) {
+			snprintf(err, n, "%s: cannot set up the display: %s", dev->name,
+				 strerror(-r));
+			return r;
+		}
+	}
+	return vu_shmem_setup(dev, err, n);
 }
 
 int vhost_user_device_check_spec(const char *spec, char *err, size_t err_size)
@@ -236,8 +254,10 @@ static int plug_transport(struct vhost_user_device *dev, struct pci_bus *bus)
 	    .dev = dev,
 	};
 	struct virtio_pci_platform plat = virtio_pci_kvm_platform(dev->vm);
+	struct virtio_pci_shmem_params shmem;
 
-	return virtio_pci_init(&dev->transport, bus, &dev->vm->mem, &params, &plat);
+	vu_shmem_fill_params(dev, &shmem);
+	return virtio_pci_init_shmem(&dev->transport, bus, &dev->vm->mem, &params, &plat, &shmem);
 }
 
 int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
@@ -278,6 +298,8 @@ int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spe
 	return 0;
 fail:
 	vu_watches_stop(dev);
+	vu_shmem_reset(dev, "start-up failed");
+	vu_gpu_destroy(dev);
 	vhost_user_frontend_close(&dev->fe);
 	free(dev);
 	return r;
@@ -288,6 +310,8 @@ void vhost_user_device_destroy(struct vhost_user_device *dev)
 	if (!dev)
 		return;
 	vu_watches_stop(dev);
+	vu_gpu_destroy(dev);
+	vu_shmem_reset(dev, "shut-down");
 	virtio_pci_destroy(&dev->transport);
 	vhost_user_frontend_close(&dev->fe);
 	if (dev->own_trace_open)
@@ -331,14 +355,17 @@ static const char *state_name(enum vu_dev_state s)
 
 int vhost_user_device_describe(const struct vhost_user_device *dev, char *buf, size_t size)
 {
-	char sock[256], cause[256];
+	char sock[256], cause[256], extra[48] = "";
 
 	json_escape(sock, sizeof(sock), dev->spec.sock);
 	json_escape(cause, sizeof(cause), dev->fail_cause);
+	if (dev->gpu)
+		snprintf(extra, sizeof(extra), ",\"display_updates\":%llu",
+			 (unsigned long long)vu_gpu_updates(dev));
 	return snprintf(buf, size,
 			"{\"name\":\"%s\",\"type\":\"%s\",\"sock\":\"%s\",\"state\":\"%s\","
-			"\"queues\":%u,\"activation_us\":%llu%s%s%s}",
+			"\"queues\":%u,\"activation_us\":%llu%s%s%s%s}",
 			dev->name, dev->fe.type->name, sock, state_name(dev->state), dev->nqueues,
-			(unsigned long long)(dev->activation_ns / 1000),
+			(unsigned long long)(dev->activation_ns / 1000), extra,
 			cause[0] ? ",\"error\":\"" : "", cause, cause[0] ? "\"" : "");
 }

@@ -38,6 +38,14 @@ int vhost_user_device_check_spec(const char *spec, char *err, size_t err_size);
 /* Frees the device; call after pci_bus_destroy and once the loop has stopped. */
 void vhost_user_device_destroy(struct vhost_user_device *dev);
 
+/*
+ * Writes scanout's framebuffer of a GPU device to path as a PNG. Takes the
+ * display's own lock only (callable from the loop thread without dev_lock).
+ * Returns 0, -ENODEV (not a GPU), -EINVAL (no such scanout), -ENODATA
+ * (scanout disabled, showing a dmabuf, or no driver yet), or a write error.
+ */
+int vhost_user_device_screenshot(struct vhost_user_device *dev, unsigned scanout, const char *path);
+
 /* "blk0", "fs0", ...; valid for the device's lifetime. */
 const char *vhost_user_device_name(const struct vhost_user_device *dev);
 uint32_t vhost_user_device_type_id(const struct vhost_user_device *dev);

@@ -50,17 +50,12 @@ static int be_vring_err(void *opaque, unsigned index)
 
 static int be_shmem_map(void *opaque, const struct vhost_user_shmem_map *map, int fd)
 {
-	(void)opaque;
-	(void)map;
-	close(fd);
-	return -ENOTSUP;
+	return vu_shmem_backend_map(opaque, map, fd);
 }
 
 static int be_shmem_unmap(void *opaque, const struct vhost_user_shmem_map *map)
 {
-	(void)opaque;
-	(void)map;
-	return -ENOTSUP;
+	return vu_shmem_backend_unmap(opaque, map);
 }
 
 const struct vhost_user_backend_ops vu_backend_ops = {
@@ -152,6 +147,8 @@ static void finish_failure(struct vhost_user_device *dev)
 		event_del(dev->sock_ev);
 	if (dev->backend_ev)
 		event_del(dev->backend_ev);
+	vu_gpu_stop(dev);
+	vu_shmem_reset(dev, "back-end disconnected");
 	vhost_user_frontend_close(&dev->fe);
 	takeover_start(dev);
 }

@@ -4,6 +4,7 @@
 
 #include "vhost_user/device.h"
 #include "vhost_user/frontend.h"
+#include "vhost_user/shmem.h"
 #include "vhost_user/trace.h"
 #include "virtio/pci_transport.h"
 #include "virtio/virtqueue.h"
@@ -11,6 +12,16 @@
 #define VU_DEV_DEFAULT_QUEUE_SIZE 256
 #define VU_DEV_CONFIG_MAX 256
 #define VU_FS_TAG_LEN 36
+#define VU_SHMEM_MAX_SLOTS 32 /* live shared-memory mappings (KVM memory slots) per device */
+
+struct vu_gpu;
+
+/* One shared-memory mapping the guest sees: a KVM memory slot over an mmap of the fd. */
+struct vu_shmem_slot {
+	uint64_t gpa, size;
+	void *host; /* NULL: entry free */
+	unsigned slot;
+};
 
 /* What the --vhost-user argument asked for. */
 struct vu_spec {
@@ -71,6 +82,19 @@ struct vhost_user_device {
 	bool rings_were_live; /* the failure hit an active or paused device */
 	struct vu_takeover takeover[VIRTIO_PCI_MAX_QUEUES];
 	struct log_ratelimit rl;
+
+	/* device_shmem.c: shared-memory regions (SHMEM protocol feature); dev_lock. */
+	bool shmem_on;
+	struct vhost_user_shmem shmem;
+	struct {
+		uint8_t id;
+		uint64_t size;
+	} shmem_bars[VIRTIO_PCI_MAX_SHMEM];
+	unsigned nshmem_bars;
+	struct vu_shmem_slot shmem_slots[VU_SHMEM_MAX_SLOTS];
+
+	/* device_gpu.c: the display side of a GPU back-end; NULL for other types. */
+	struct vu_gpu *gpu;
 };
 
 /* device_spec.c: parses "TYPE,sock=PATH,..."; err gets one line on failure. */
@@ -90,5 +114,35 @@ void vu_watches_stop(struct vhost_user_device *dev);
 void vu_fail_device(struct vhost_user_device *dev, const char *cause);
 
 uint64_t vu_now_ns(void);
+
+/* device_shmem.c. After the handshake: GET_SHMEM_CONFIG and the regions (no-op without SHMEM). */
+int vu_shmem_setup(struct vhost_user_device *dev, char *err, size_t n);
+/* The transport's shared-memory parameters (one BAR per region, vu_shmem_placed). */
+void vu_shmem_fill_params(const struct vhost_user_device *dev, struct virtio_pci_shmem_params *p);
+/* virtio_pci_shmem_params.placed. */
+void vu_shmem_placed(void *opaque, unsigned shmid, uint64_t gpa);
+/* Unmaps every mapping (device reset, disconnect, destroy); logs how many, naming why. */
+void vu_shmem_reset(struct vhost_user_device *dev, const char *why);
+/* The back-end's SHMEM_MAP/UNMAP; map takes ownership of fd. */
+int vu_shmem_backend_map(struct vhost_user_device *dev, const struct vhost_user_shmem_map *map,
+			 int fd);
+int vu_shmem_backend_unmap(struct vhost_user_device *dev, const struct vhost_user_shmem_map *map);
+
+/*
+ * device_gpu.c: the display side of a virtio-gpu back-end, served on a
+ * thread of its own (see there). create: for GPU devices, before the
+ * transport is plugged; start: at DRIVER_OK after SET_FEATURES and the
+ * memory table; stop: at reset, failure and destroy (idempotent).
+ */
+int vu_gpu_create(struct vhost_user_device *dev);
+int vu_gpu_start(struct vhost_user_device *dev);
+void vu_gpu_stop(struct vhost_user_device *dev);
+void vu_gpu_destroy(struct vhost_user_device *dev);
+/* Config space: num_scanouts is ours, events_read/events_clear are served here. */
+void vu_gpu_config_read(struct vhost_user_device *dev, uint32_t offset, void *data, unsigned len);
+/* UPDATE messages the display applied to scanout 0 (for status and benchmarks). */
+uint64_t vu_gpu_updates(const struct vhost_user_device *dev);
+/* True when the write touched only frontend-side fields (nothing to send). */
+bool vu_gpu_config_write_local(uint32_t offset, unsigned len);
 
 #endif

@@ -100,6 +100,8 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 	err = vhost_user_frontend_set_features(&dev->fe, features & ~dev->local_features);
 	if (!err)
 		err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
+	if (!err && dev->gpu)
+		err = vu_gpu_start(dev); /* the back-end asks for display info once rings run */
 	if (!err)
 		err = start_rings(dev, false);
 	if (!err)
@@ -138,6 +140,14 @@ void vu_dev_reset(void *opaque)
 
 	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		dev->takeover[i].on = false;
+	vu_gpu_stop(dev);
+	/*
+	 * Mappings go with a reset the back-end takes part in. An idle device's
+	 * reset (every driver probe starts with one) is not relayed, so the
+	 * back-end's start-up mappings stay, as it believes they do.
+	 */
+	if (dev->state != VU_DEV_IDLE)
+		vu_shmem_reset(dev, "device reset");
 	if (dev->state == VU_DEV_FAILED)
 		return;
 	if (dev->state == VU_DEV_ACTIVE && stop_rings(dev)) {

@@ -312,7 +312,11 @@ static bool header_acceptable(struct gpu_display *d, int fixed)
 		refuse(d, "%s: request %u (%s) not supported here", d->name, h->request, name);
 		return false;
 	}
-	if (h->flags & GPU_DISPLAY_FLAG_REPLY) {
+	/*
+	 * QEMU 7.2's vhost-user-gpu sends UPDATE from a buffer it never
+	 * clears, so that message's flags are noise: ignore them there.
+	 */
+	if (h->request != GPU_DISPLAY_UPDATE && (h->flags & GPU_DISPLAY_FLAG_REPLY)) {
 		refuse(d, "%s: %s: unexpected reply flag (flags 0x%x)", d->name, name, h->flags);
 		return false;
 	}

@@ -253,6 +253,73 @@ static int add_virtio_caps(struct virtio_pci *t)
 	return err;
 }
 
+/* Shared-memory BARs: what no mapping (KVM memory slot) covers reads as zero. */
+static void shmem_bar_read(void *opaque, uint64_t offset, void *data, unsigned len)
+{
+	(void)opaque;
+	(void)offset;
+	memset(data, 0, len);
+}
+
+static void shmem_bar_write(void *opaque, uint64_t offset, const void *data, unsigned len)
+{
+	(void)opaque;
+	(void)offset;
+	(void)data;
+	(void)len; /* unmapped or read-only (KVM_MEM_READONLY): dropped */
+}
+
+static const struct io_ops shmem_bar_ops = {.read = shmem_bar_read, .write = shmem_bar_write};
+
+/* A shared-memory BAR was placed, moved or switched off: tell the device. */
+static void shmem_bar_moved(void *opaque, unsigned bar, bool mapped, uint64_t addr)
+{
+	struct virtio_pci *t = opaque;
+	unsigned i = (bar - VIRTIO_PCI_SHMEM_FIRST_BAR) / 2;
+
+	if (bar < VIRTIO_PCI_SHMEM_FIRST_BAR || i >= t->shmem.nregions || !t->shmem.placed)
+		return;
+	t->shmem.placed(t->params.dev, t->shmem.regions[i].id,
+			mapped ? addr : VIRTIO_PCI_SHMEM_NO_ADDR);
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 4096;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* One 64-bit BAR and its VIRTIO_PCI_CAP_SHARED_MEMORY_CFG capability per region. */
+static int add_shmem_regions(struct virtio_pci *t)
+{
+	for (unsigned i = 0; i < t->shmem.nregions; i++) {
+		unsigned bar = VIRTIO_PCI_SHMEM_FIRST_BAR + 2 * i;
+		uint64_t size = t->shmem.regions[i].size;
+		uint32_t words[4] = {0, (uint32_t)size, 0, (uint32_t)(size >> 32)};
+		uint8_t at;
+		int err =
+		    pci_function_add_bar(&t->fn, bar, PCI_BAR_MEM64, true, pow2_at_least(size),
+					 &shmem_bar_ops, t, shmem_bar_moved);
+
+		if (err)
+			return err;
+		at = pci_add_capability(&t->fn, PCI_CAP_ID_VNDR, sizeof(struct virtio_pci_cap64));
+		if (!at)
+			return -ENOSPC;
+		t->fn.cfg.bytes[at + VIRTIO_PCI_CAP_LEN] = sizeof(struct virtio_pci_cap64);
+		t->fn.cfg.bytes[at + VIRTIO_PCI_CAP_CFG_TYPE] = VIRTIO_PCI_CAP_SHARED_MEMORY_CFG;
+		t->fn.cfg.bytes[at + VIRTIO_PCI_CAP_BAR] = (uint8_t)bar;
+		t->fn.cfg.bytes[at + VIRTIO_PCI_CAP_BAR + 1] = t->shmem.regions[i].id;
+		/* offset (0), length, offset_hi, length_hi */
+		memcpy(&t->fn.cfg.bytes[at + VIRTIO_PCI_CAP_OFFSET], &words[0], 8);
+		memcpy(&t->fn.cfg.bytes[at + sizeof(struct virtio_pci_cap)], &words[2], 8);
+	}
+	return 0;
+}
+
 static bool params_ok(const struct virtio_pci_params *p)
 {
 	return p->ops && p->num_queues >= 1 && p->num_queues <= VIRTIO_PCI_MAX_QUEUES &&
@@ -284,12 +351,22 @@ static void build_function(struct virtio_pci *t)
 int virtio_pci_init(struct virtio_pci *t, struct pci_bus *bus, const struct guest_memory *mem,
 		    const struct virtio_pci_params *params, const struct virtio_pci_platform *plat)
 {
+	return virtio_pci_init_shmem(t, bus, mem, params, plat, NULL);
+}
+
+int virtio_pci_init_shmem(struct virtio_pci *t, struct pci_bus *bus, const struct guest_memory *mem,
+			  const struct virtio_pci_params *params,
+			  const struct virtio_pci_platform *plat,
+			  const struct virtio_pci_shmem_params *shmem)
+{
 	unsigned i;
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	if (!params_ok(params))
+	if (!params_ok(params) || (shmem && shmem->nregions > VIRTIO_PCI_MAX_SHMEM))
 		return -EINVAL;
+	if (shmem)
+		t->shmem = *shmem;
 	t->params = *params;
 	t->plat = *plat;
 	t->mem = mem;
@@ -307,6 +384,8 @@ int virtio_pci_init(struct virtio_pci *t, struct pci_bus *bus, const struct gues
 				   VIRTIO_PCI_BAR_SIZE, &virtio_bar_ops, t, bar_moved);
 	if (!err)
 		err = add_virtio_caps(t);
+	if (!err)
+		err = add_shmem_regions(t);
 	if (err)
 		goto fail_fds;
 	err = msix_init(&t->msix, &t->fn, VIRTIO_PCI_MSIX_BAR, params->num_queues + 1u,

@@ -37,6 +37,11 @@ struct vm;
 #define VIRTIO_PCI_NOTIFY_OFFSET 0x3000
 #define VIRTIO_PCI_BAR_SIZE 0x4000
 
+/* Shared-memory regions: one 64-bit prefetchable BAR each, BARs 2-3 and 4-5. */
+#define VIRTIO_PCI_SHMEM_FIRST_BAR 2
+#define VIRTIO_PCI_MAX_SHMEM 2
+#define VIRTIO_PCI_SHMEM_NO_ADDR UINT64_MAX
+
 /* What a device is told about one queue when the driver sets DRIVER_OK. */
 struct virtio_queue_info {
 	bool enabled;
@@ -83,6 +88,26 @@ struct virtio_pci_params {
 	void *dev;
 };
 
+/*
+ * VIRTIO shared-memory regions (VIRTIO_PCI_CAP_SHARED_MEMORY_CFG): id and
+ * size in bytes (page multiple) of each; its BAR is the next power of two,
+ * and whatever no mapping covers reads as zero.
+ */
+struct virtio_pci_shmem_params {
+	struct {
+		uint8_t id;
+		uint64_t size;
+	} regions[VIRTIO_PCI_MAX_SHMEM];
+	unsigned nregions;
+	/*
+	 * Region shmid now starts at guest address gpa (its BAR was placed with
+	 * memory decoding on), or is out of the guest's view
+	 * (VIRTIO_PCI_SHMEM_NO_ADDR: decoding off or the BAR moving). Runs under
+	 * the device lock. Passed params->dev.
+	 */
+	void (*placed)(void *dev, unsigned shmid, uint64_t gpa);
+};
+
 struct virtio_pci_queue {
 	uint16_t size;
 	uint16_t msix_vector;
@@ -97,6 +122,7 @@ struct virtio_pci {
 	struct pci_function fn;
 	struct msix msix;
 	struct virtio_pci_params params;
+	struct virtio_pci_shmem_params shmem;
 	struct virtio_pci_platform plat;
 	const struct guest_memory *mem;
 	struct virtio_pci_queue queues[VIRTIO_PCI_MAX_QUEUES];
@@ -121,6 +147,12 @@ struct virtio_pci {
  */
 int virtio_pci_init(struct virtio_pci *t, struct pci_bus *bus, const struct guest_memory *mem,
 		    const struct virtio_pci_params *params, const struct virtio_pci_platform *plat);
+
+/* The same with shared-memory regions (shmem may be NULL: none). */
+int virtio_pci_init_shmem(struct virtio_pci *t, struct pci_bus *bus, const struct guest_memory *mem,
+			  const struct virtio_pci_params *params,
+			  const struct virtio_pci_platform *plat,
+			  const struct virtio_pci_shmem_params *shmem);
 
 /* Drops ioeventfds, MSI-X and fds; the function must be off the bus (pci_bus_destroy). */
 void virtio_pci_destroy(struct virtio_pci *t);

@@ -32,6 +32,7 @@ static const char usage_text[] =
 	"  --extract-vmlinux OUT  write the ELF vmlinux inside a bzImage to OUT and exit\n"
 	"  --log-level LEVEL    error, warning, info (default) or debug\n"
 	"  --stats              print exit and memory statistics when the VM stops\n"
+	"  --screenshot-on-exit PATH  when the VM stops, write the first GPU's scanout 0 as PNG\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        version\n"
 	"\n"
@@ -53,6 +54,7 @@ enum cli_option {
 	OPT_STATS,
 	OPT_TRACE,
 	OPT_TRACE_FILE,
+	OPT_SCREENSHOT,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +71,7 @@ static const struct option long_options[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"trace", required_argument, NULL, OPT_TRACE},
 	{"trace-file", required_argument, NULL, OPT_TRACE_FILE},
+	{"screenshot-on-exit", required_argument, NULL, OPT_SCREENSHOT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -148,6 +151,7 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 	case OPT_RNG: cfg->rng = true; break;
 	case OPT_STATS: cfg->stats = true; break;
 	case OPT_TRACE_FILE: cfg->trace_file = arg; break;
+	case OPT_SCREENSHOT: cfg->screenshot_path = arg; break;
 	case OPT_TRACE:
 		if (strcmp(arg, "vhost-user") != 0)
 			CLI_FAIL("--trace: '%s' cannot be traced (only vhost-user)", arg);

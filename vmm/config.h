@@ -27,6 +27,7 @@ struct vm_config {
 	bool trace_vhost_user;            /* --trace vhost-user: decoded messages to stderr */
 	const char *trace_file;           /* --trace-file: the same as JSON lines */
 	bool stats;
+	const char *screenshot_path; /* --screenshot-on-exit: first GPU's scanout 0 as PNG */
 	int log_level; /* enum log_level */
 	struct device_arg vhost_user[VMM_MAX_DEVICES];
 	unsigned nvhost_user;

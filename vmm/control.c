@@ -1,9 +1,10 @@
-/* The control socket: JSON-lines commands (status, pause, resume, quit) on the event loop. */
+/* The control socket: JSON-lines commands (status, pause, resume, screenshot, quit). */
 #include "vmm/control.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/virtio_ids.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +267,97 @@ static void cmd_pause_resume(struct control *ctl, bool pause, char *out, size_t 
 		 (unsigned long long)(now_us() - start));
 }
 
+/*
+ * Finds member key of a line control_parse_command accepted and copies a
+ * string's text or a number's literal into out. -ENOENT when absent.
+ */
+static int find_member(const char *line, const char *key, char *out, unsigned size)
+{
+	struct cursor c = {.p = strchr(line, '{') + 1};
+	char name[32];
+
+	for (;;) {
+		skip_ws(&c);
+		if (*c.p != '"' || read_string(&c, name, sizeof(name)))
+			return -ENOENT;
+		skip_ws(&c);
+		c.p++; /* ':' */
+		skip_ws(&c);
+		if (!strcmp(name, key) && *c.p == '"')
+			return read_string(&c, out, size);
+		if (!strcmp(name, key)) {
+			const char *start = c.p;
+			if (read_number(&c) || (size_t)(c.p - start) >= size)
+				return -EINVAL;
+			memcpy(out, start, (size_t)(c.p - start));
+			out[c.p - start] = '\0';
+			return 0;
+		}
+		if (skip_value(&c))
+			return -EINVAL;
+		skip_ws(&c);
+		if (*c.p++ != ',')
+			return -ENOENT;
+	}
+}
+
+/* The device named name, or with name "" the first GPU. */
+static struct vhost_user_device *find_device(struct control *ctl, const char *name)
+{
+	for (unsigned i = 0; i < ctl->devs->nvhost_user; i++) {
+		struct vhost_user_device *dev = ctl->devs->vhost_user[i];
+		if (name[0] ? !strcmp(vhost_user_device_name(dev), name)
+			    : vhost_user_device_type_id(dev) == VIRTIO_ID_GPU)
+			return dev;
+	}
+	return NULL;
+}
+
+static const char *screenshot_error(int err)
+{
+	switch (err) {
+	case -ENODEV:
+		return "not a GPU device";
+	case -EINVAL:
+		return "no such scanout";
+	case -ENODATA:
+		return "scanout disabled or not readable (dmabuf)";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* {"cmd":"screenshot","device":"gpu0","scanout":0,"path":"/x.png"}; device, scanout optional. */
+static void cmd_screenshot(struct control *ctl, const char *line, char *out, size_t size)
+{
+	char name[32] = "", number[24] = "0", path[1024] = "", *end;
+	struct vhost_user_device *dev;
+	unsigned long scanout;
+	int err;
+
+	if (find_member(line, "path", path, sizeof(path)) || !path[0] ||
+	    find_member(line, "device", name, sizeof(name)) == -EINVAL ||
+	    find_member(line, "scanout", number, sizeof(number)) == -EINVAL) {
+		snprintf(out, size,
+			 "{\"ok\":false,\"error\":\"want path, optional device and scanout\"}");
+		return;
+	}
+	scanout = strtoul(number, &end, 10);
+	dev = find_device(ctl, name);
+	if (!dev) {
+		snprintf(out, size, "{\"ok\":false,\"error\":\"no such device\"}");
+		return;
+	}
+	err = *end || scanout > UINT32_MAX
+		  ? -EINVAL
+		  : vhost_user_device_screenshot(dev, (unsigned)scanout, path);
+	if (err)
+		snprintf(out, size, "{\"ok\":false,\"error\":\"%s\"}", screenshot_error(err));
+	else
+		snprintf(out, size, "{\"ok\":true,\"device\":\"%s\",\"scanout\":%lu}",
+			 vhost_user_device_name(dev), scanout);
+}
+
 /* Runs one command line; false when the client was closed. */
 static bool handle_line(struct control_client *cl, const char *line)
 {
@@ -283,6 +375,8 @@ static bool handle_line(struct control_client *cl, const char *line)
 		cmd_status(ctl, out, sizeof(ctl->out));
 	} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume")) {
 		cmd_pause_resume(ctl, !strcmp(cmd, "pause"), out, sizeof(ctl->out));
+	} else if (!strcmp(cmd, "screenshot")) {
+		cmd_screenshot(ctl, line, out, sizeof(ctl->out));
 	} else if (!strcmp(cmd, "quit")) {
 		bool ok = reply(cl, "{\"ok\":true}");
 		vm_request_exit(ctl->vm, VM_EXIT_USER, 0, "control socket: quit");

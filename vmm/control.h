@@ -9,6 +9,9 @@
  *   {"cmd":"resume"} -> {"ok":true,"state":"running","latency_us":N}
  *       re-sends the memory table, restarts the rings from the kept
  *       indices, then releases the vCPUs; resuming a running VM is a no-op
+ *   {"cmd":"screenshot","device":"gpu0","scanout":0,"path":"/tmp/s.png"}
+ *       -> {"ok":true,"device":"gpu0","scanout":0}: the GPU's framebuffer as
+ *       PNG (device defaults to the first GPU, scanout to 0)
  *   {"cmd":"quit"}   -> {"ok":true}, then the VMM stops (exit status 0)
  *
  * Anything else (malformed JSON, a missing or unknown "cmd", a line over

@@ -1,6 +1,7 @@
 /* Entry point: parse the command line, build the VM, run the event loop, report how it ended. */
 #include <errno.h>
 #include <event2/event.h>
+#include <linux/virtio_ids.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "vhost_user/device.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/control.h"
@@ -167,6 +169,27 @@ static int check_inputs(const struct vm_config *cfg)
 	return 0;
 }
 
+/* --screenshot-on-exit: scanout 0 of the first GPU device; a failure is only logged. */
+static void screenshot_on_exit(struct vm_devices *devs, const char *path)
+{
+	for (unsigned i = 0; i < devs->nvhost_user; i++) {
+		struct vhost_user_device *dev = devs->vhost_user[i];
+		int err;
+
+		if (vhost_user_device_type_id(dev) != VIRTIO_ID_GPU)
+			continue;
+		err = vhost_user_device_screenshot(dev, 0, path);
+		if (err)
+			log_error("vmm", "--screenshot-on-exit: %s scanout 0: %s",
+				  vhost_user_device_name(dev), strerror(-err));
+		else
+			log_info("vmm", "screenshot of %s scanout 0 written to %s",
+				 vhost_user_device_name(dev), path);
+		return;
+	}
+	log_error("vmm", "--screenshot-on-exit: no GPU device");
+}
+
 static int run_vm(const struct vm_config *cfg)
 {
 	struct vmm *vmm = calloc(1, sizeof(*vmm));
@@ -180,6 +203,8 @@ static int run_vm(const struct vm_config *cfg)
 	else
 		vmm->vm.exit_status = VMM_STATUS_ERROR;
 	vcpus_join(&vmm->vm);
+	if (cfg->screenshot_path)
+		screenshot_on_exit(&vmm->devices, cfg->screenshot_path);
 	if (cfg->stats)
 		print_stats(vmm);
 	vcpus_destroy(&vmm->vm);

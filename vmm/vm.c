@@ -170,6 +170,12 @@ void vm_destroy(struct vm *vm)
 
 int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host, unsigned *slot_out)
 {
+	return vm_map_memory_flags(vm, gpa, size, host, 0, slot_out);
+}
+
+int vm_map_memory_flags(struct vm *vm, uint64_t gpa, uint64_t size, void *host, uint32_t flags,
+			unsigned *slot_out)
+{
 	struct kvm_userspace_memory_region region;
 	unsigned slot;
 
@@ -180,6 +186,7 @@ int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host, unsign
 		return -ENOSPC;
 	region = (struct kvm_userspace_memory_region){
 		.slot = slot,
+		.flags = flags,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)host,

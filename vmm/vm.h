@@ -95,6 +95,9 @@ bool vm_exit_requested(const struct vm *vm);
 
 /* Registers guest RAM (or a device mapping) with KVM as a memory slot. */
 int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host, unsigned *slot_out);
+/* The same with KVM_MEM_* flags (KVM_MEM_READONLY: guest writes exit as MMIO). */
+int vm_map_memory_flags(struct vm *vm, uint64_t gpa, uint64_t size, void *host, uint32_t flags,
+			unsigned *slot_out);
 int vm_unmap_memory(struct vm *vm, unsigned slot);
 
 /* Legacy interrupt line (ISA IRQ / GSI) through the in-kernel irqchip. */

@@ -1,8 +1,13 @@
 #!/bin/sh
-# virtio-gpu over vhost-user: the driver binds, /dev/fb0 appears, and the
-# guest fills the whole framebuffer with a 4-pixel tile (red, green, blue,
-# white, repeated along each row). The host then takes a screenshot and
-# checks it with tests/gpu/check_png.py --tile.
+# virtio-gpu over vhost-user, driven by tests/boot/gpu_shmem (host) in steps;
+# after each "VMM-GUEST: gpu: ..." marker the host acts, then types a line:
+#   1. the driver binds, /dev/fb0 appears and fbcon draws text on tty1
+#      ("console drawn": the host screenshots and wants non-blank text)
+#   2. fbcon is unbound and the whole framebuffer filled with a 4-pixel tile
+#      (red, green, blue, white along each row) ("pattern written": the
+#      host screenshots and checks it with tests/gpu/check_png.py --tile)
+# With $1 = bench (tools/bench-gpu): full-screen frames are written for
+# $2 seconds (default 10) between "bench start" and "bench end".
 fail() {
 	echo "VMM-GUEST: gpu: FAIL: $*"
 	exit 1
@@ -18,10 +23,6 @@ while [ ! -e /sys/class/graphics/fb0/dev ]; do
 done
 [ -e /dev/fb0 ] || mknod /dev/fb0 c "$(cut -d: -f1 /sys/class/graphics/fb0/dev)" \
 	"$(cut -d: -f2 /sys/class/graphics/fb0/dev)" || fail "mknod /dev/fb0"
-# fbcon would draw text and a blinking cursor over the pattern: unbind it.
-for vt in /sys/class/vtconsole/vtcon*; do
-	grep -qi "frame buffer" "$vt/name" 2>/dev/null && echo 0 >"$vt/bind"
-done
 echo 0 >/sys/class/graphics/fbcon/cursor_blink 2>/dev/null
 
 size=$(cat /sys/class/graphics/fb0/virtual_size)
@@ -32,20 +33,69 @@ stride=$(cat /sys/class/graphics/fb0/stride)
 echo "VMM-GUEST: gpu: fb0 ${width}x${height} ${bpp} bpp, stride $stride"
 [ "$bpp" = 32 ] || fail "expected 32 bpp, got $bpp"
 
-# One row: the 16-byte tile (B, G, R, X per pixel) doubled until it covers the stride.
-printf '\000\000\377\000\000\377\000\000\377\000\000\000\377\377\377\000' >/tmp/row
-while [ "$(wc -c </tmp/row)" -lt "$stride" ]; do
-	cat /tmp/row /tmp/row >/tmp/row2 && mv /tmp/row2 /tmp/row
-done
-head -c "$stride" /tmp/row >/tmp/row1
+# Doubles file $1 until it holds at least $2 bytes, then cuts it there.
+grow() {
+	while [ "$(wc -c <"$1")" -lt "$2" ]; do
+		cat "$1" "$1" >/tmp/grow && mv /tmp/grow "$1"
+	done
+	head -c "$2" "$1" >/tmp/grow && mv /tmp/grow "$1"
+}
+
+# A frame ($1) of rows made of the 16-byte tile $2 (B, G, R, X per pixel).
+make_frame() {
+	# shellcheck disable=SC2059 # the tile is a format of octal escapes
+	printf "$2" >/tmp/row
+	grow /tmp/row "$stride"
+	mv /tmp/row "$1"
+	grow "$1" $((stride * height))
+}
+
+TILE='\000\000\377\000\000\377\000\000\377\000\000\000\377\377\377\000'
+
+if [ "$1" = bench ]; then
+	make_frame /tmp/frame1 "$TILE"
+	make_frame /tmp/frame2 '\377\000\000\000\000\000\000\000\000\377\000\000\000\000\377\000'
+	for vt in /sys/class/vtconsole/vtcon*; do
+		grep -qi "frame buffer" "$vt/name" 2>/dev/null && echo 0 >"$vt/bind"
+	done
+	secs=${2:-10}
+	echo "VMM-GUEST: gpu: bench start"
+	end=$(($(cut -d. -f1 /proc/uptime) + secs))
+	frames=0
+	# Each write of a whole frame is damage the fbdev helper flushes
+	# (transfer + resource flush); writes that outpace it are merged.
+	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+		dd if=/tmp/frame1 of=/dev/fb0 bs="$stride" count="$height" 2>/dev/null || fail "write"
+		dd if=/tmp/frame2 of=/dev/fb0 bs="$stride" count="$height" 2>/dev/null || fail "write"
+		frames=$((frames + 2))
+	done
+	echo "VMM-GUEST: gpu: bench end: $frames frames written in $secs s"
+	read -r _
+	echo "VMM-GUEST: gpu: PASS"
+	exit 0
+fi
+
+# Step 1: text on the framebuffer console.
+[ -e /dev/tty1 ] || mknod /dev/tty1 c 4 1
 i=0
-: >/tmp/frame
-while [ $i -lt "$height" ]; do
-	cat /tmp/row1 >>/tmp/frame
+while [ $i -lt 20 ]; do
+	echo "vmm gpu test: line $i of text drawn by fbcon on tty1 ################" >/dev/tty1
 	i=$((i + 1))
 done
+sleep 1
+echo "VMM-GUEST: gpu: console drawn"
+read -r _
+
+# Step 2: fbcon would draw text and a cursor over the pattern: unbind it.
+for vt in /sys/class/vtconsole/vtcon*; do
+	grep -qi "frame buffer" "$vt/name" 2>/dev/null && echo 0 >"$vt/bind"
+done
+make_frame /tmp/frame "$TILE"
 dd if=/tmp/frame of=/dev/fb0 bs="$stride" count="$height" 2>/dev/null || fail "write to /dev/fb0"
+head -c 16 /tmp/frame | od -An -tx1 | sed 's/^/VMM-GUEST: gpu: frame starts /'
+cmp -n $((stride * height)) /tmp/frame /dev/fb0 || fail "/dev/fb0 does not read back the frame"
 # The fbdev emulation flushes damage from a worker; give it time to reach the host.
 sleep 1
-echo "VMM-GUEST: gpu: wrote the tile pattern to ${width}x${height}"
+echo "VMM-GUEST: gpu: pattern written to ${width}x${height}"
+read -r _
 echo "VMM-GUEST: gpu: PASS"

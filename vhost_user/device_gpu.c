@@ -1,0 +1,195 @@
+/*
+ * The display side of a vhost-user GPU device, served on a thread of its own.
+ *
+ * Why a thread: the back-end blocks on GET_DISPLAY_INFO, GET_EDID and
+ * DMABUF_UPDATE until we answer on the display socket, and while it waits
+ * it may not answer the main socket. Our synchronous requests on the main
+ * socket (SET_FEATURES at DRIVER_OK, GET_CONFIG on a config read,
+ * GET_VRING_BASE at reset) run on a vCPU or the loop thread holding
+ * vm->dev_lock, so a display socket served by the event loop (which needs
+ * dev_lock too) could not be answered until that request timed out and
+ * failed the device. The display thread never takes dev_lock: it owns the
+ * socket between start and stop, and the display's own lock guards the
+ * framebuffers against screenshots from the loop thread.
+ */
+#include "vhost_user/device_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vhost_user/gpu_display.h"
+#include "vmm/log.h"
+
+#define GPU_ATTACH_TIMEOUT_MS 1000
+/* virtio-gpu config: events_read, events_clear, num_scanouts, num_capsets. */
+#define GPU_CFG_NUM_SCANOUTS 8
+#define GPU_CFG_LOCAL_END 12
+
+struct vu_gpu {
+	struct vhost_user_device *dev;
+	pthread_mutex_t lock; /* guards display */
+	struct gpu_display display;
+	pthread_t thread;
+	bool thread_on;
+	int stop_fd; /* eventfd: the display thread exits when it is readable */
+};
+
+int vu_gpu_create(struct vhost_user_device *dev)
+{
+	const struct gpu_display_config cfg = {.num_scanouts = 1, .width = 1024, .height = 768};
+	struct vu_gpu *g = calloc(1, sizeof(*g));
+	int err;
+
+	if (!g)
+		return -ENOMEM;
+	err = gpu_display_init(&g->display, dev->name, &cfg);
+	if (err) {
+		free(g);
+		return err;
+	}
+	g->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g->stop_fd < 0) {
+		err = -errno;
+		free(g);
+		return err;
+	}
+	pthread_mutex_init(&g->lock, NULL);
+	g->dev = dev;
+	dev->gpu = g;
+	return 0;
+}
+
+/* Serves the display socket until stop_fd fires or the channel fails. */
+static void *display_thread(void *arg)
+{
+	struct vu_gpu *g = arg;
+	int fd = gpu_display_fd(&g->display); /* fixed until stop: only this thread closes it */
+
+	while (fd >= 0) {
+		struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+					{.fd = g->stop_fd, .events = POLLIN}};
+		int n = poll(pfd, 2, -1), err;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || pfd[1].revents)
+			break;
+		if (!pfd[0].revents)
+			continue;
+		pthread_mutex_lock(&g->lock);
+		err = gpu_display_handle_readable(&g->display);
+		fd = gpu_display_fd(&g->display);
+		pthread_mutex_unlock(&g->lock);
+		if (err)
+			log_warn(g->display.log_component, "%s: display channel closed: %s",
+				 g->dev->name, strerror(-err));
+	}
+	return NULL;
+}
+
+int vu_gpu_start(struct vhost_user_device *dev)
+{
+	struct vu_gpu *g = dev->gpu;
+	uint64_t drained;
+	int err;
+
+	vu_gpu_stop(dev);
+	if (read(g->stop_fd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
+		return -errno;
+	/* No thread yet: serving the socket here is safe, and attach needs it served. */
+	pthread_mutex_lock(&g->lock);
+	err = gpu_display_attach(&g->display, &dev->fe, GPU_ATTACH_TIMEOUT_MS);
+	pthread_mutex_unlock(&g->lock);
+	if (err) {
+		log_error(dev->fe.log_component, "%s: cannot attach the display: %s", dev->name,
+			  strerror(-err));
+		return err;
+	}
+	err = -pthread_create(&g->thread, NULL, display_thread, g);
+	if (err) {
+		pthread_mutex_lock(&g->lock);
+		gpu_display_close(&g->display);
+		pthread_mutex_unlock(&g->lock);
+		return err;
+	}
+	g->thread_on = true;
+	return 0;
+}
+
+void vu_gpu_stop(struct vhost_user_device *dev)
+{
+	struct vu_gpu *g = dev->gpu;
+	uint64_t one = 1;
+
+	if (!g)
+		return;
+	if (g->thread_on) {
+		/* The thread never takes dev_lock, so joining under it cannot deadlock. */
+		if (write(g->stop_fd, &one, sizeof(one)) < 0)
+			log_debug(dev->fe.log_component, "stop eventfd: %s", strerror(errno));
+		pthread_join(g->thread, NULL);
+		g->thread_on = false;
+	}
+	pthread_mutex_lock(&g->lock);
+	gpu_display_close(&g->display);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void vu_gpu_destroy(struct vhost_user_device *dev)
+{
+	struct vu_gpu *g = dev->gpu;
+
+	if (!g)
+		return;
+	vu_gpu_stop(dev);
+	close(g->stop_fd);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	dev->gpu = NULL;
+}
+
+void vu_gpu_config_read(struct vhost_user_device *dev, uint32_t offset, void *data, unsigned len)
+{
+	/* The back-end reports no scanouts (QEMU fills them in) and its events are not ours. */
+	uint8_t local[GPU_CFG_LOCAL_END] = {0};
+	uint32_t n = dev->gpu->display.config.num_scanouts; /* fixed at create */
+
+	memcpy(local + GPU_CFG_NUM_SCANOUTS, &n, sizeof(n));
+	for (unsigned i = 0; i < len; i++)
+		if (offset + i < GPU_CFG_LOCAL_END)
+			((uint8_t *)data)[i] = local[offset + i];
+}
+
+bool vu_gpu_config_write_local(uint32_t offset, unsigned len)
+{
+	return offset + len <= GPU_CFG_LOCAL_END;
+}
+
+uint64_t vu_gpu_updates(const struct vhost_user_device *dev)
+{
+	struct vu_gpu *g = dev->gpu;
+	uint64_t n;
+
+	pthread_mutex_lock(&g->lock); /* after dev_lock: the display thread takes only this one */
+	n = g->display.scanouts[0].updates;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+int vhost_user_device_screenshot(struct vhost_user_device *dev, unsigned scanout, const char *path)
+{
+	struct vu_gpu *g = dev->gpu;
+	int err;
+
+	if (!g)
+		return -ENODEV;
+	pthread_mutex_lock(&g->lock);
+	err = gpu_display_screenshot(&g->display, scanout, path);
+	pthread_mutex_unlock(&g->lock);
+	return err;
+}
