@@ -12,7 +12,7 @@ $(BUILD)/tools/vhost-user-check: $(CHECK_OBJS) $(LIB_OBJS)
 
 # The fake back-end the in-VM hostile tests start: build/tests/hostile-backend.
 $(BUILD)/tests/hostile-backend: $(BUILD)/obj/tests/hostile/backend.o \
-		$(BUILD)/obj/tests/hostile/cases.o $(LIB_OBJS)
+		$(BUILD)/obj/tests/hostile/cases.o $(BUILD)/obj/tests/hostile/blkio.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

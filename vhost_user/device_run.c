@@ -107,6 +107,12 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 	if (!err)
 		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
 	if (err) {
+		/*
+		 * The driver goes on as if the rings were live (Linux ignores
+		 * NEEDS_RESET), so they count as live: a blk device then fails
+		 * the driver's requests instead of leaving them hanging.
+		 */
+		dev->state = VU_DEV_ACTIVE;
 		vu_fail_device(dev, "activation failed");
 		return err;
 	}

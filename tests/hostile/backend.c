@@ -1,13 +1,19 @@
 /*
  * A vhost-user-blk back-end that misbehaves on purpose, one case per run:
- *   hostile-backend --socket PATH --case NAME [--at REQUEST] | --list
- * It behaves until the trigger request (the case's startup trigger unless
- * --at names another, by name or number) arrives, then does the case's
- * misdeed once and carries on behaving. It serves one connection and exits.
+ *   hostile-backend --socket PATH --case NAME [--at REQUEST|io] [--after-io N]
+ *   hostile-backend --list | --table
+ * It behaves (a 1 MiB RAM disk, blkio.c) until the trigger request (the
+ * case's startup trigger unless --at names another, by name or number)
+ * arrives, then does the case's misdeed once and carries on behaving. With
+ * --after-io N the trigger is armed only once N disk requests completed: a
+ * GET_CONFIG trigger is then provoked by a config-change message, and
+ * `--at io` fires a back-end channel misdeed right there. It serves one
+ * connection and exits.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <linux/virtio_config.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/hostile/blkio.h"
 #include "tests/hostile/cases.h"
 #include "vhost_user/wire.h"
 
@@ -28,7 +35,8 @@
 	 BIT(VHOST_USER_PROTOCOL_F_STATUS))
 #define MAX_RINGS 8
 #define MANY_FDS 24
-#define IDLE_TIMEOUT_MS 30000 /* never outlive a test that forgot us */
+#define IDLE_TIMEOUT_MS 120000 /* never outlive a test that forgot us */
+#define AT_IO 1000u	       /* --at io: the pseudo-request "N disk requests completed" */
 
 struct backend {
 	int sock;
@@ -36,8 +44,11 @@ struct backend {
 	const struct hostile_case *hc;
 	uint32_t trigger;
 	bool fired;
+	uint64_t after_io; /* the trigger is armed once this many disk requests completed */
+	bool armed;
 	uint16_t bases[MAX_RINGS];
 	uint64_t status;
+	struct blkio *io;
 };
 
 static void pause_ms(unsigned ms)
@@ -149,6 +160,11 @@ static bool normal_reply(struct backend *b, const struct vhost_user_msg *req,
 	case VHOST_USER_GET_CONFIG:
 		fill_config(reply, req);
 		return true;
+	case VHOST_USER_GET_SHMEM_CONFIG: /* asked when the protocol feature is acked */
+		reply->hdr.size = offsetof(struct vhost_user_shmem_config, memory_sizes);
+		reply->payload.shmem_config.nregions = 0;
+		reply->payload.shmem_config.padding = 0;
+		return true;
 	case VHOST_USER_GET_VRING_BASE:
 		reply->hdr.size = sizeof(struct vhost_user_vring_state);
 		reply->payload.state.index = req->payload.state.index;
@@ -162,6 +178,8 @@ static bool normal_reply(struct backend *b, const struct vhost_user_msg *req,
 /* Remembers the state later replies depend on; keeps the channel fd. */
 static void absorb(struct backend *b, const struct vhost_user_msg *m, int *fds, unsigned *nfds)
 {
+	uint16_t base;
+
 	if (m->hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && *nfds == 1) {
 		struct timeval two_s = {.tv_sec = 2};
 
@@ -172,7 +190,10 @@ static void absorb(struct backend *b, const struct vhost_user_msg *m, int *fds, 
 		setsockopt(b->channel, SOL_SOCKET, SO_SNDTIMEO, &two_s, sizeof(two_s));
 		*nfds = 0;
 	}
+	base = blkio_absorb(b->io, m, fds, *nfds);
 	vhost_user_close_fds(fds, *nfds);
+	if (m->hdr.request == VHOST_USER_GET_VRING_BASE)
+		b->bases[m->payload.state.index % MAX_RINGS] = base;
 	if (m->hdr.request == VHOST_USER_SET_VRING_BASE)
 		b->bases[m->payload.state.index % MAX_RINGS] = (uint16_t)m->payload.state.num;
 	if (m->hdr.request == VHOST_USER_SET_STATUS)
@@ -423,7 +444,7 @@ static void channel_misdeed(struct backend *b)
 
 static bool is_trigger(const struct backend *b, const struct vhost_user_msg *m)
 {
-	if (b->fired || m->hdr.request != b->trigger)
+	if (b->fired || !b->armed || m->hdr.request != b->trigger)
 		return false;
 	/* SET_VRING_ENABLE triggers when a ring is enabled, not on the way down. */
 	return m->hdr.request != VHOST_USER_SET_VRING_ENABLE || m->payload.state.num == 1;
@@ -483,6 +504,8 @@ static uint32_t parse_request(const char *text)
 	uint32_t r;
 	char *end;
 
+	if (strcmp(text, "io") == 0)
+		return AT_IO;
 	for (r = 1; r < VHOST_USER_REQUEST_MAX; r++) {
 		if (strcmp(vhost_user_request_name(r), text) == 0)
 			return r;
@@ -491,24 +514,62 @@ static uint32_t parse_request(const char *text)
 	return *end ? 0 : r;
 }
 
+/* Once enough disk requests completed: arms the trigger, and provokes or fires it. */
+static void arm(struct backend *b)
+{
+	if (b->armed || b->io->completed < b->after_io)
+		return;
+	b->armed = true;
+	fprintf(stderr, "hostile-backend: armed after %llu disk requests\n",
+		(unsigned long long)b->io->completed);
+	if (b->trigger == AT_IO) {
+		b->fired = true;
+		fprintf(stderr, "hostile-backend: case %s after disk I/O\n", b->hc->name);
+		channel_misdeed(b);
+	} else if (b->trigger == VHOST_USER_GET_CONFIG && b->channel >= 0) {
+		/* The driver re-reads its config space on the change: GET_CONFIG follows. */
+		channel_msg(b, VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, VHOST_USER_VERSION, 0, 0);
+	}
+}
+
+/* Serves the front-end's requests and the rings' kicks until hang-up or idleness. */
 static void run(struct backend *b)
 {
 	struct vhost_user_error e = {0};
 	struct vhost_user_msg m;
+	struct pollfd pfds[1 + BLKIO_RINGS];
 	int fds[VHOST_USER_MAX_FDS];
-	unsigned nfds;
+	unsigned which[BLKIO_RINGS], nkicks, nfds, i;
 
-	while (vhost_user_recv(b->sock, &m, fds, VHOST_USER_MAX_FDS, &nfds, IDLE_TIMEOUT_MS, &e) ==
-	       0) {
+	for (;;) {
+		pfds[0] = (struct pollfd){.fd = b->sock, .events = POLLIN};
+		nkicks = blkio_poll_set(b->io, pfds + 1, which, BLKIO_RINGS);
+		if (poll(pfds, 1 + nkicks, IDLE_TIMEOUT_MS) <= 0)
+			return;
+		for (i = 0; i < nkicks; i++)
+			if (pfds[1 + i].revents)
+				blkio_serve(b->io, which[i]);
+		arm(b);
+		if (!pfds[0].revents)
+			continue;
+		if (vhost_user_recv(b->sock, &m, fds, VHOST_USER_MAX_FDS, &nfds, IDLE_TIMEOUT_MS,
+				    &e) != 0)
+			return;
 		absorb(b, &m, fds, &nfds);
 		if (!serve(b, &m))
-			break;
+			return;
+		/* Requests made available before the ring was enabled. */
+		if (m.hdr.request == VHOST_USER_SET_VRING_ENABLE)
+			blkio_serve(b->io, m.payload.state.index % BLKIO_RINGS);
 	}
 }
 
 static int usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s --socket PATH --case NAME [--at REQUEST] | --list\n", argv0);
+	fprintf(stderr,
+		"usage: %s --socket PATH --case NAME [--at REQUEST|io] [--after-io N]\n"
+		"       %s --list | --table\n",
+		argv0, argv0);
 	return 2;
 }
 
@@ -517,7 +578,9 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
 					     {"case", required_argument, NULL, 'c'},
 					     {"at", required_argument, NULL, 'a'},
+					     {"after-io", required_argument, NULL, 'n'},
 					     {"list", no_argument, NULL, 'l'},
+					     {"table", no_argument, NULL, 't'},
 					     {NULL, 0, NULL, 0}};
 	struct backend b = {.sock = -1, .channel = -1};
 	const char *path = NULL, *at = NULL;
@@ -531,7 +594,12 @@ int main(int argc, char **argv)
 			b.hc = hostile_case_find(optarg);
 		else if (opt == 'a')
 			at = optarg;
-		else if (opt == 'l') {
+		else if (opt == 'n')
+			b.after_io = strtoull(optarg, NULL, 0);
+		else if (opt == 't') {
+			hostile_print_table();
+			return 0;
+		} else if (opt == 'l') {
 			for (i = 0; i < hostile_ncases; i++)
 				printf("%s\n", hostile_cases[i].name);
 			return 0;
@@ -541,8 +609,15 @@ int main(int argc, char **argv)
 	if (!path || !b.hc)
 		return usage(argv[0]);
 	b.trigger = at ? parse_request(at) : b.hc->startup_at;
-	if (b.trigger == 0)
+	if (b.trigger == 0 || (b.trigger == AT_IO && b.hc->action < ACT_CH_GARBAGE))
 		return usage(argv[0]);
+	if (b.trigger == AT_IO && b.after_io == 0)
+		b.after_io = 1;
+	b.armed = b.after_io == 0;
+	b.io = malloc(sizeof(*b.io));
+	if (!b.io)
+		return 1;
+	blkio_init(b.io);
 	listen_fd = listen_on(path);
 	if (listen_fd < 0) {
 		fprintf(stderr, "hostile-backend: %s: %s\n", path, strerror(-listen_fd));
@@ -554,6 +629,8 @@ int main(int argc, char **argv)
 	if (b.sock < 0)
 		return 1;
 	run(&b);
+	blkio_destroy(b.io);
+	free(b.io);
 	close(b.sock);
 	if (b.channel >= 0)
 		close(b.channel);

@@ -1,6 +1,7 @@
 /* The hostile back-end's case table: shared by the fake back-end and the test driver. */
 #include "tests/hostile/cases.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "vhost_user/wire.h"
@@ -96,4 +97,23 @@ const struct hostile_case *hostile_case_find(const char *name)
 			return &hostile_cases[i];
 	}
 	return NULL;
+}
+
+static const char *request_or_dash(uint32_t request)
+{
+	return request ? vhost_user_request_name(request) : "-";
+}
+
+/* The case table for scripts: name, startup and run-time trigger, expectation, pattern. */
+void hostile_print_table(void)
+{
+	static const char *const expect[] = {"fail", "ok", "channel"};
+
+	for (unsigned i = 0; i < hostile_ncases; i++) {
+		const struct hostile_case *c = &hostile_cases[i];
+
+		printf("%s\t%s\t%s\t%s\t%s\n", c->name, request_or_dash(c->startup_at),
+		       request_or_dash(c->runtime_at), expect[c->expect],
+		       c->pattern ? c->pattern : "-");
+	}
 }

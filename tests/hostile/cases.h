@@ -77,4 +77,8 @@ extern const unsigned hostile_ncases;
 /* The case called name, or NULL. */
 const struct hostile_case *hostile_case_find(const char *name);
 
+/* Prints the table for scripts, a line per case: name, startup and run-time
+ * trigger ("-": none), expectation (fail|ok|channel), pattern, tab-separated. */
+void hostile_print_table(void);
+
 #endif

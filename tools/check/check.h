@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "vhost_user/gpu_display.h"
 #include "virtio/vq_driver.h"
 #include "vhost_user/frontend.h"
 #include "vhost_user/trace.h"
@@ -41,6 +42,8 @@ struct checker {
 	char last_log[256]; /* the last error (else warning) the frontend logged in a step */
 	struct check_row rows[CHECK_ROWS_MAX];
 	unsigned nrows;
+	struct gpu_display display; /* --type gpu: the display end of GPU_SET_SOCKET */
+	bool display_on;
 };
 
 /* Adds a row; detail is printf-formatted. */
@@ -57,6 +60,14 @@ void check_fail_step(struct checker *c, const char *name, const char *rule, int 
 /* Feature, protocol-feature, queue-count and config checks after the handshake. */
 void check_features(struct checker *c);
 void check_config(struct checker *c);
+
+/*
+ * For a GPU: hands the back-end a display socket (VHOST_USER_GPU_SET_SOCKET)
+ * served by vhost_user/gpu_display.c, so that it can answer GET_DISPLAY_INFO;
+ * adds a row. Does nothing for other types. check_display_close undoes it.
+ */
+void check_display_attach(struct checker *c);
+void check_display_close(struct checker *c);
 
 /* The device type's smoke request over the started rings; when names the round. */
 void check_smoke(struct checker *c, const char *when);

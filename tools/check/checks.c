@@ -247,9 +247,24 @@ static const char *config_oddity(const struct checker *c, const uint8_t *cfg)
 		return u32 ? NULL : "fs num_request_queues is 0";
 	case 16:
 		memcpy(&u32, cfg + 8, 4);
-		return u32 >= 1 && u32 <= 16 ? NULL : "gpu num_scanouts outside 1..16";
+		return u32 <= 16 ? NULL : "gpu num_scanouts above 16";
 	}
 	return NULL;
+}
+
+/*
+ * Config fields a front-end owns: QEMU's vhost-user-gpu front-end fills
+ * num_scanouts (and the events fields) itself, so a back-end leaving it 0
+ * is common practice, worth a warning only.
+ */
+static const char *config_warning(const struct checker *c, const uint8_t *cfg)
+{
+	uint32_t u32;
+
+	if (c->type->id != 16)
+		return NULL;
+	memcpy(&u32, cfg + 8, 4);
+	return u32 ? NULL : "gpu num_scanouts 0: the front-end must supply the scanout count";
 }
 
 /* Asks for more than the config size: back-ends differ, so this only informs. */
@@ -278,6 +293,7 @@ void check_config(struct checker *c)
 {
 	uint8_t cfg[VHOST_USER_CONFIG_MAX];
 	char hex[3 * 24 + 1] = "";
+	enum check_result result;
 	const char *odd;
 	unsigned i;
 	int err;
@@ -302,8 +318,10 @@ void check_config(struct checker *c)
 	for (i = 0; i < c->type->config_size && i < 24; i++)
 		snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", cfg[i]);
 	odd = config_oddity(c, cfg);
-	check_row(c, "GET_CONFIG exact size", odd ? CHECK_FAIL : CHECK_PASS,
-		  "Front-end message types", "%u bytes: %s%s%s", c->type->config_size, hex,
-		  odd ? "; " : "", odd ? odd : "");
+	result = odd ? CHECK_FAIL : CHECK_PASS;
+	if (!odd && (odd = config_warning(c, cfg)))
+		result = CHECK_WARN;
+	check_row(c, "GET_CONFIG exact size", result, "Front-end message types", "%u bytes: %s%s%s",
+		  c->type->config_size, hex, odd ? "; " : "", odd ? odd : "");
 	probe_larger_config(c);
 }

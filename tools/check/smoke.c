@@ -1,6 +1,7 @@
 /* Checker smoke requests per device type: blk write+read, net echo, fs FUSE_INIT, gpu display info.
  */
 #include <errno.h>
+#include <linux/virtio_ids.h>
 #include <linux/fuse.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_gpu.h>
@@ -23,8 +24,32 @@ static void *gpa(struct checker *c, uint64_t addr, uint64_t len)
 	return guest_memory_ptr(&c->mem, addr, len);
 }
 
+/* Waits for vq's next used entry, serving the display socket meanwhile (a GPU asks it). */
+static int wait_used(struct checker *c, struct test_vq *vq, int timeout_ms, uint32_t *id,
+		     uint32_t *len)
+{
+	const int slice_ms = 10;
+	int err = -ETIMEDOUT;
+
+	if (!c->display_on || gpu_display_fd(&c->display) < 0)
+		return test_vq_wait_used(vq, timeout_ms, id, len);
+	for (int waited = 0; waited < timeout_ms && err == -ETIMEDOUT; waited += slice_ms) {
+		int served = gpu_display_serve(&c->display, slice_ms, NULL, NULL);
+
+		if (served && served != -ETIMEDOUT) {
+			check_row(c, "display socket", CHECK_FAIL,
+				  "vhost-user-gpu display protocol",
+				  "the display channel failed: %s", strerror(-served));
+			return test_vq_wait_used(vq, timeout_ms - waited, id, len);
+		}
+		err = test_vq_wait_used(vq, 0, id, len);
+	}
+	return err;
+}
+
 /* Publishes a chain on vq, kicks, waits for its used entry. */
-static int round_trip(struct test_vq *vq, const struct vq_buf *bufs, unsigned n, int timeout_ms)
+static int round_trip(struct checker *c, struct test_vq *vq, const struct vq_buf *bufs, unsigned n,
+		      int timeout_ms)
 {
 	uint32_t id, len;
 	int head = test_vq_add(vq, bufs, n);
@@ -33,7 +58,7 @@ static int round_trip(struct test_vq *vq, const struct vq_buf *bufs, unsigned n,
 	if (head < 0)
 		return head;
 	test_vq_kick(vq);
-	err = test_vq_wait_used(vq, timeout_ms, &id, &len);
+	err = wait_used(c, vq, timeout_ms, &id, &len);
 	if (err)
 		return err;
 	return (int)id == head ? 0 : -EPROTO;
@@ -48,7 +73,7 @@ static int blk_io(struct checker *c, uint32_t type, uint64_t sector, uint8_t *st
 
 	*hdr = (struct virtio_blk_outhdr){.type = type, .sector = sector};
 	*status = 0xff;
-	return round_trip(&c->vqs[0], bufs, 3, CHECK_IO_TIMEOUT_MS);
+	return round_trip(c, &c->vqs[0], bufs, 3, CHECK_IO_TIMEOUT_MS);
 }
 
 static void smoke_blk(struct checker *c, const char *name)
@@ -88,7 +113,7 @@ static void smoke_fs(struct checker *c, const char *name)
 	*in = (struct fuse_in_header){.len = sizeof(*in) + 16, .opcode = FUSE_INIT, .unique = 2};
 	memcpy(in + 1, &init, 16); /* minor 31: the 16-byte fuse_init_in */
 	memset(out, 0, 4096);
-	err = round_trip(&c->vqs[1], bufs, 2, CHECK_IO_TIMEOUT_MS);
+	err = round_trip(c, &c->vqs[1], bufs, 2, CHECK_IO_TIMEOUT_MS);
 	if (err || out->error || out->unique != 2 || reply->major != FUSE_KERNEL_VERSION)
 		check_row(c, name, CHECK_FAIL, "virtio spec 5.11 (file system device)",
 			  "FUSE_INIT on the request queue: %s, error %d",
@@ -108,12 +133,46 @@ static void smoke_gpu(struct checker *c, const char *name)
 
 	*req = (struct virtio_gpu_ctrl_hdr){.type = VIRTIO_GPU_CMD_GET_DISPLAY_INFO};
 	memset(resp, 0, sizeof(*resp));
-	err = round_trip(&c->vqs[0], bufs, 2, CHECK_IO_TIMEOUT_MS);
+	err = round_trip(c, &c->vqs[0], bufs, 2, CHECK_IO_TIMEOUT_MS);
 	check_row(c, name,
 		  !err && resp->hdr.type == VIRTIO_GPU_RESP_OK_DISPLAY_INFO ? CHECK_PASS
 									    : CHECK_FAIL,
-		  "virtio spec 5.7 (GPU device)", "GET_DISPLAY_INFO: %s, response type 0x%x",
-		  err ? strerror(-err) : "completed", resp->hdr.type);
+		  "virtio spec 5.7 (GPU device)",
+		  "GET_DISPLAY_INFO: %s, response type 0x%x, scanout 0 %ux%u %s",
+		  err ? strerror(-err) : "completed", resp->hdr.type, resp->pmodes[0].r.width,
+		  resp->pmodes[0].r.height, resp->pmodes[0].enabled ? "enabled" : "disabled");
+}
+
+void check_display_attach(struct checker *c)
+{
+	int err;
+
+	if (c->type->id != VIRTIO_ID_GPU)
+		return;
+	err = gpu_display_init(&c->display, "check0", NULL);
+	if (!err) {
+		check_capture_begin(c);
+		err = gpu_display_attach(&c->display, &c->fe, c->fe.timeout_ms);
+		check_capture_end(c);
+	}
+	c->display_on = !err;
+	if (err)
+		check_row(c, "display socket (GPU_SET_SOCKET)", CHECK_FAIL,
+			  "vhost-user-gpu display protocol", "%s",
+			  c->last_log[0] ? c->last_log : strerror(-err));
+	else
+		check_row(c, "display socket (GPU_SET_SOCKET)", CHECK_PASS,
+			  "vhost-user-gpu display protocol",
+			  "socket handed over; back-end set display protocol features 0x%llx%s",
+			  (unsigned long long)c->display.protocol_features,
+			  c->display.features_set ? "" : " (none asked)");
+}
+
+void check_display_close(struct checker *c)
+{
+	if (c->display_on)
+		gpu_display_close(&c->display);
+	c->display_on = false;
 }
 
 /* Sends a frame on tx; a reflecting back-end (testpmd io, OVS in_port) returns it on rx. */
@@ -131,7 +190,7 @@ static void smoke_net(struct checker *c, const char *name)
 	memset(tx + NET_HDR_LEN + 14, 0x5a, FRAME_LEN - 14);
 	test_vq_add(&c->vqs[0], &rxb, 1);
 	test_vq_kick(&c->vqs[0]);
-	err = round_trip(&c->vqs[1], &txb, 1, CHECK_IO_TIMEOUT_MS);
+	err = round_trip(c, &c->vqs[1], &txb, 1, CHECK_IO_TIMEOUT_MS);
 	if (err) {
 		check_row(c, name, CHECK_FAIL, "virtio spec 5.1 (network device)",
 			  "tx buffer not returned: %s", strerror(-err));

@@ -185,6 +185,7 @@ static void run_checks(struct checker *c, bool do_reconnect)
 
 	if (connect_and_handshake(c, "connect + handshake", 3000))
 		return;
+	check_display_attach(c);
 	check_features(c);
 	check_config(c);
 	if (configure(c) || setup_rings(c) || start_rings(c, NULL, "start rings"))
@@ -332,6 +333,7 @@ int main(int argc, char **argv)
 	c.fe.timeout_ms = o.timeout_ms;
 	run_checks(&c, o.reconnect);
 	failed = print_table(&c);
+	check_display_close(&c);
 	vhost_user_frontend_close(&c.fe);
 	for (i = 0; i < c.nvqs; i++)
 		test_vq_destroy(&c.vqs[i]);
