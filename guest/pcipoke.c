@@ -235,9 +235,22 @@ static int poke_bar(struct device *d, uint64_t *rng, struct stats *s, int verbos
 }
 
 #if HAVE_PORT_IO
-static void poke_cf8(uint64_t *rng, struct stats *s)
+/* A random bus-0 slot whose function 0 was not excluded with -x. */
+static uint32_t pick_cf8_slot(const struct options *o, uint64_t *rng)
 {
-	uint32_t slot = (uint32_t)(next_random(rng) % 32), reg = (uint32_t)(next_random(rng) % 256);
+	char name[16];
+	uint32_t slot;
+
+	do {
+		slot = (uint32_t)(next_random(rng) % 32);
+		snprintf(name, sizeof(name), "0000:00:%02x.0", slot);
+	} while (excluded(o, name));
+	return slot;
+}
+
+static void poke_cf8(const struct options *o, uint64_t *rng, struct stats *s)
+{
+	uint32_t slot = pick_cf8_slot(o, rng), reg = (uint32_t)(next_random(rng) % 256);
 	uint32_t value = (uint32_t)next_random(rng);
 	unsigned port = 0xcfc + (unsigned)(next_random(rng) % 4);
 
@@ -338,7 +351,7 @@ int main(int argc, char **argv)
 		unsigned pick = (unsigned)(next_random(&rng) % 4);
 #if HAVE_PORT_IO
 		if (o.use_cf8 && (!o.use_sysfs || !ndevs || pick == 0)) {
-			poke_cf8(&rng, &s);
+			poke_cf8(&o, &rng, &s);
 			continue;
 		}
 #endif
