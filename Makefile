@@ -73,6 +73,8 @@ deps:
 boot-test: all guest-programs
 	tests/boot/run
 	tests/boot/vhost_user
+	tests/boot/hostile
+	tests/boot/gpu_shmem
 
 # Every suite prints "N passed, N failed"; tools/run-suites totals them.
 SUITES := \
@@ -86,7 +88,9 @@ SUITES := \
 	"shmem:tests/shmem/run" \
 	"fuzz:FUZZ_SECONDS=$${FUZZ_SECONDS:-30} fuzz/run" \
 	"boot:tests/boot/run" \
-	"boot-vhost-user:tests/boot/vhost_user"
+	"boot-vhost-user:tests/boot/vhost_user" \
+	"boot-hostile:tests/boot/hostile" \
+	"boot-shmem:tests/boot/gpu_shmem shmem shmem_bad"
 
 check: deps
 	$(MAKE) -s all guest-programs
