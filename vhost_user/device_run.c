@@ -186,12 +186,47 @@ static void drain_ring(struct vhost_user_device *dev, unsigned i)
 	}
 }
 
+#define SETTLE_QUIET_MS 20 /* no completion for this long: the rest will not come soon */
+
+/*
+ * Before the rings stop, with the vCPUs parked so the driver adds nothing:
+ * waits (bounded) until the back-end completed everything made available,
+ * or stopped completing for a while (an rx queue keeps buffers for ever).
+ * Some back-ends (libvhost-user in QEMU 7.2) fail hard when a request
+ * completes after GET_VRING_BASE closed its call fd.
+ */
+static void settle_ring(struct vhost_user_device *dev, unsigned i)
+{
+	const volatile uint16_t *avail = guest_memory_ptr(&dev->vm->mem, dev->queues[i].driver, 4);
+	const volatile uint16_t *used = guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
+	uint64_t now = vu_now_ns(), deadline = now + DRAIN_LIMIT_MS * 1000000ull;
+	uint64_t quiet_since = now;
+	const struct timespec pause = {.tv_nsec = 100000};
+	uint16_t last_used;
+
+	if (!avail || !used)
+		return;
+	last_used = used[1];
+	while (used[1] != avail[1] && now < deadline &&
+	       now - quiet_since < SETTLE_QUIET_MS * 1000000ull) {
+		nanosleep(&pause, NULL);
+		now = vu_now_ns();
+		if (used[1] != last_used) {
+			last_used = used[1];
+			quiet_since = now;
+		}
+	}
+}
+
 int vhost_user_device_pause(struct vhost_user_device *dev)
 {
 	int err;
 
 	if (dev->state != VU_DEV_ACTIVE)
 		return 0;
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		if (dev->queues[i].enabled)
+			settle_ring(dev, i);
 	err = stop_rings(dev);
 	if (err) {
 		vu_fail_device(dev, "stopping the rings for pause failed");
