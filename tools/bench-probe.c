@@ -1,4 +1,7 @@
 /* bench-probe: runs one monitor, timing its guest's init marker and exit and sampling its memory.
+ *   bench-probe [-i] OUTPUT_LOG -- COMMAND [ARG...]
+ * The monitor's stdout goes to OUTPUT_LOG, flushed as it comes so that a
+ * caller can watch it; its stdin is /dev/null, or with -i the probe's own.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -104,6 +107,7 @@ static void sample_threads(struct probe *p)
 static void consume_output(struct probe *p, const char *buf, size_t len)
 {
 	fwrite(buf, 1, len, p->log);
+	fflush(p->log); /* the caller may be waiting for a line */
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == '\n' || p->line_len == sizeof(p->line) - 1) {
 			p->line[p->line_len] = '\0';
@@ -116,7 +120,7 @@ static void consume_output(struct probe *p, const char *buf, size_t len)
 	}
 }
 
-static pid_t spawn(char **argv, int *out_fd)
+static pid_t spawn(char **argv, bool keep_stdin, int *out_fd)
 {
 	int fds[2];
 	pid_t pid;
@@ -126,7 +130,7 @@ static pid_t spawn(char **argv, int *out_fd)
 	pid = fork();
 	if (pid == 0) {
 		dup2(fds[1], STDOUT_FILENO);
-		int null_fd = open("/dev/null", O_RDONLY);
+		int null_fd = keep_stdin ? -1 : open("/dev/null", O_RDONLY);
 		if (null_fd >= 0)
 			dup2(null_fd, STDIN_FILENO);
 		execvp(argv[0], argv);
@@ -184,10 +188,13 @@ static void report(const struct probe *p)
 int main(int argc, char **argv)
 {
 	struct probe p = {.init_s = -1};
+	bool keep_stdin = argc > 1 && strcmp(argv[1], "-i") == 0;
 	int out_fd, wstatus;
 
+	argc -= keep_stdin;
+	argv += keep_stdin;
 	if (argc < 4 || strcmp(argv[2], "--") != 0) {
-		fprintf(stderr, "usage: %s OUTPUT_LOG -- COMMAND [ARG...]\n", argv[0]);
+		fprintf(stderr, "usage: bench-probe [-i] OUTPUT_LOG -- COMMAND [ARG...]\n");
 		return 2;
 	}
 	p.log = fopen(argv[1], "w");
@@ -197,7 +204,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	p.start_s = now_s();
-	p.pid = spawn(&argv[3], &out_fd);
+	p.pid = spawn(&argv[3], keep_stdin, &out_fd);
 	if (p.pid < 0) {
 		fprintf(stderr, "bench-probe: spawn: %s\n", strerror(errno));
 		return 1;
