@@ -141,12 +141,10 @@ void virtio_pci_reset(struct virtio_pci *t)
 	unsigned i;
 
 	/*
-	 * Status goes first: a device whose reset fails (a backend that dies
-	 * while its rings are stopped) sets NEEDS_RESET on the fresh status,
-	 * and the driver must still see it afterwards.
+	 * After a reset the driver waits for status to read 0 (Linux spins
+	 * on it), so a failure during the device's reset cannot show here: the
+	 * device stays failed and reports NEEDS_RESET at its next activation.
 	 */
-	t->status = 0;
-	t->isr = 0;
 	if (t->params.ops->reset)
 		t->params.ops->reset(t->params.dev);
 	t->active = false;
@@ -161,6 +159,8 @@ void virtio_pci_reset(struct virtio_pci *t)
 	t->driver_features = 0;
 	t->config_vector = MSIX_NO_VECTOR;
 	t->queue_select = 0;
+	t->status = 0;
+	t->isr = 0;
 }
 
 static bool features_acceptable(struct virtio_pci *t)
