@@ -96,7 +96,8 @@ static uint8_t uart_pop_rx(struct uart16550 *uart)
 
 static uint8_t uart_msr(const struct uart16550 *uart)
 {
-	/* In loopback the modem inputs mirror the outputs: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
+	/* In loopback the modem inputs mirror the outputs: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD.
+	 */
 	if (uart->mcr & MCR_LOOPBACK)
 		return (uint8_t)(((uart->mcr & 0x01) << 5) | ((uart->mcr & 0x02) << 3) |
 				 ((uart->mcr & 0x04) << 4) | ((uart->mcr & 0x08) << 4));
@@ -198,6 +199,6 @@ static void uart_io_write(void *opaque, uint64_t offset, const void *data, unsig
 }
 
 const struct io_ops uart16550_io_ops = {
-	.read = uart_io_read,
-	.write = uart_io_write,
+    .read = uart_io_read,
+    .write = uart_io_write,
 };

@@ -179,8 +179,8 @@ static int choose_trace(struct vhost_user_device *dev, struct vhost_user_trace *
 		return 0;
 	}
 	if (r) {
-		snprintf(err, n, "%s: cannot open trace file '%.120s': %s", dev->name, s->trace_file,
-			 strerror(-r));
+		snprintf(err, n, "%s: cannot open trace file '%.120s': %s", dev->name,
+			 s->trace_file, strerror(-r));
 		return r;
 	}
 	dev->own_trace_open = true;

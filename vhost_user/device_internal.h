@@ -32,9 +32,9 @@ struct vu_spec {
 	unsigned queues;	     /* fs: request queues; 0 = default */
 	uint8_t mac[6];		     /* net */
 	bool mac_set;
-	unsigned queue_size; /* 0 = default */
-	unsigned timeout_ms; /* 0 = frontend default */
-	int trace;	     /* -1: as --trace/--trace-file say, 0: off, 1: on */
+	unsigned queue_size;  /* 0 = default */
+	unsigned timeout_ms;  /* 0 = frontend default */
+	int trace;	      /* -1: as --trace/--trace-file say, 0: off, 1: on */
 	char trace_file[256]; /* this device's own JSON-lines trace, or "" */
 };
 

@@ -1,4 +1,5 @@
-/* The driver side of a split virtqueue in memfd guest memory, for tools and tests that act as the guest (no KVM). */
+/* The driver side of a split virtqueue in memfd guest memory, for tools and tests that act as the
+ * guest (no KVM). */
 #ifndef VIRTIO_VQ_DRIVER_H
 #define VIRTIO_VQ_DRIVER_H
 

@@ -15,30 +15,30 @@
 #endif
 
 static const char usage_text[] =
-	"usage: vmm --kernel FILE [options]\n"
-	"Boots a Linux kernel directly under KVM with vhost-user devices.\n"
-	"\n"
-	"  --kernel FILE        bzImage or uncompressed ELF vmlinux (required)\n"
-	"  --initrd FILE        initial ramdisk\n"
-	"  --cmdline TEXT       appended to the kernel command line after the console settings\n"
-	"  --mem SIZE           guest RAM, with K/M/G suffix (default 512M, at least 16M)\n"
-	"  --cpus N             number of vCPUs, 1-64 (default 1)\n"
-	"  --rng                add a virtio-rng device\n"
-	"  --vhost-user SPEC    add a vhost-user device: TYPE,sock=PATH[,key=value...]\n"
-	"  --control PATH       control socket (JSON lines: pause, resume, status, quit)\n"
-	"  --trace vhost-user   log every vhost-user message, decoded, to stderr\n"
-	"  --trace-file PATH    the same trace as one JSON object per line into PATH\n"
-	"                       (per device: trace=on|off, trace-file=PATH in --vhost-user)\n"
-	"  --extract-vmlinux OUT  write the ELF vmlinux inside a bzImage to OUT and exit\n"
-	"  --log-level LEVEL    error, warning, info (default) or debug\n"
-	"  --stats              print exit and memory statistics when the VM stops\n"
-	"  --screenshot-on-exit PATH  when the VM stops, write the first GPU's scanout 0 as PNG\n"
-	"  -h, --help           this text\n"
-	"  -V, --version        version\n"
-	"\n"
-	"Exit status: 0 guest poweroff/reboot; N = byte the guest wrote to port 0xf4;\n"
-	"1 VMM error; 2 bad command line; 3 guest kernel panic; 128+N killed by signal N.\n"
-	"On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.";
+    "usage: vmm --kernel FILE [options]\n"
+    "Boots a Linux kernel directly under KVM with vhost-user devices.\n"
+    "\n"
+    "  --kernel FILE        bzImage or uncompressed ELF vmlinux (required)\n"
+    "  --initrd FILE        initial ramdisk\n"
+    "  --cmdline TEXT       appended to the kernel command line after the console settings\n"
+    "  --mem SIZE           guest RAM, with K/M/G suffix (default 512M, at least 16M)\n"
+    "  --cpus N             number of vCPUs, 1-64 (default 1)\n"
+    "  --rng                add a virtio-rng device\n"
+    "  --vhost-user SPEC    add a vhost-user device: TYPE,sock=PATH[,key=value...]\n"
+    "  --control PATH       control socket (JSON lines: pause, resume, status, quit)\n"
+    "  --trace vhost-user   log every vhost-user message, decoded, to stderr\n"
+    "  --trace-file PATH    the same trace as one JSON object per line into PATH\n"
+    "                       (per device: trace=on|off, trace-file=PATH in --vhost-user)\n"
+    "  --extract-vmlinux OUT  write the ELF vmlinux inside a bzImage to OUT and exit\n"
+    "  --log-level LEVEL    error, warning, info (default) or debug\n"
+    "  --stats              print exit and memory statistics when the VM stops\n"
+    "  --screenshot-on-exit PATH  when the VM stops, write the first GPU's scanout 0 as PNG\n"
+    "  -h, --help           this text\n"
+    "  -V, --version        version\n"
+    "\n"
+    "Exit status: 0 guest poweroff/reboot; N = byte the guest wrote to port 0xf4;\n"
+    "1 VMM error; 2 bad command line; 3 guest kernel panic; 128+N killed by signal N.\n"
+    "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.";
 
 enum cli_option {
 	OPT_KERNEL = 256,
@@ -58,23 +58,23 @@ enum cli_option {
 };
 
 static const struct option long_options[] = {
-	{"kernel", required_argument, NULL, OPT_KERNEL},
-	{"initrd", required_argument, NULL, OPT_INITRD},
-	{"cmdline", required_argument, NULL, OPT_CMDLINE},
-	{"mem", required_argument, NULL, OPT_MEM},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"rng", no_argument, NULL, OPT_RNG},
-	{"vhost-user", required_argument, NULL, OPT_VHOST_USER},
-	{"control", required_argument, NULL, OPT_CONTROL},
-	{"extract-vmlinux", required_argument, NULL, OPT_EXTRACT},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"stats", no_argument, NULL, OPT_STATS},
-	{"trace", required_argument, NULL, OPT_TRACE},
-	{"trace-file", required_argument, NULL, OPT_TRACE_FILE},
-	{"screenshot-on-exit", required_argument, NULL, OPT_SCREENSHOT},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"rng", no_argument, NULL, OPT_RNG},
+    {"vhost-user", required_argument, NULL, OPT_VHOST_USER},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"extract-vmlinux", required_argument, NULL, OPT_EXTRACT},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"trace-file", required_argument, NULL, OPT_TRACE_FILE},
+    {"screenshot-on-exit", required_argument, NULL, OPT_SCREENSHOT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 int cli_parse_size(const char *text, uint64_t *out)
@@ -90,10 +90,26 @@ int cli_parse_size(const char *text, uint64_t *out)
 	if (errno || end == text)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
 	}
 	if ((*end == 'i' || *end == 'B' || *end == 'b') && shift)
 		end += (*end == 'i' && (end[1] == 'B' || end[1] == 'b')) ? 2 : 1;
@@ -143,15 +159,33 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 	char why[160];
 
 	switch (opt) {
-	case OPT_KERNEL: cfg->kernel_path = arg; break;
-	case OPT_INITRD: cfg->initrd_path = arg; break;
-	case OPT_CMDLINE: cfg->cmdline = arg; break;
-	case OPT_CONTROL: cfg->control_path = arg; break;
-	case OPT_EXTRACT: cfg->extract_vmlinux_path = arg; break;
-	case OPT_RNG: cfg->rng = true; break;
-	case OPT_STATS: cfg->stats = true; break;
-	case OPT_TRACE_FILE: cfg->trace_file = arg; break;
-	case OPT_SCREENSHOT: cfg->screenshot_path = arg; break;
+	case OPT_KERNEL:
+		cfg->kernel_path = arg;
+		break;
+	case OPT_INITRD:
+		cfg->initrd_path = arg;
+		break;
+	case OPT_CMDLINE:
+		cfg->cmdline = arg;
+		break;
+	case OPT_CONTROL:
+		cfg->control_path = arg;
+		break;
+	case OPT_EXTRACT:
+		cfg->extract_vmlinux_path = arg;
+		break;
+	case OPT_RNG:
+		cfg->rng = true;
+		break;
+	case OPT_STATS:
+		cfg->stats = true;
+		break;
+	case OPT_TRACE_FILE:
+		cfg->trace_file = arg;
+		break;
+	case OPT_SCREENSHOT:
+		cfg->screenshot_path = arg;
+		break;
 	case OPT_TRACE:
 		if (strcmp(arg, "vhost-user") != 0)
 			CLI_FAIL("--trace: '%s' cannot be traced (only vhost-user)", arg);
@@ -171,7 +205,8 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 		break;
 	case OPT_LOG_LEVEL:
 		if (parse_log_level(arg, &cfg->log_level))
-			CLI_FAIL("--log-level: '%s' is not one of error, warning, info, debug", arg);
+			CLI_FAIL("--log-level: '%s' is not one of error, warning, info, debug",
+				 arg);
 		break;
 	case OPT_VHOST_USER:
 		if (cfg->nvhost_user == VMM_MAX_DEVICES)

@@ -24,11 +24,11 @@ struct vm_config {
 	bool rng;
 	const char *control_path;
 	const char *extract_vmlinux_path; /* --extract-vmlinux: write the ELF and exit */
-	bool trace_vhost_user;            /* --trace vhost-user: decoded messages to stderr */
-	const char *trace_file;           /* --trace-file: the same as JSON lines */
+	bool trace_vhost_user;		  /* --trace vhost-user: decoded messages to stderr */
+	const char *trace_file;		  /* --trace-file: the same as JSON lines */
 	bool stats;
 	const char *screenshot_path; /* --screenshot-on-exit: first GPU's scanout 0 as PNG */
-	int log_level; /* enum log_level */
+	int log_level;		     /* enum log_level */
 	struct device_arg vhost_user[VMM_MAX_DEVICES];
 	unsigned nvhost_user;
 };

@@ -36,9 +36,9 @@ static void console_rx_room(void *ctx)
 }
 
 static const struct uart_host_ops console_uart_ops = {
-	.transmit = console_transmit,
-	.set_irq = console_set_irq,
-	.rx_room = console_rx_room,
+    .transmit = console_transmit,
+    .set_irq = console_set_irq,
+    .rx_room = console_rx_room,
 };
 
 void console_init(struct console *c, struct vm *vm, int in_fd, int out_fd)
@@ -140,7 +140,8 @@ static void console_raw_mode(struct console *c)
 	c->tty = true;
 	raw = c->saved_termios;
 	/* Keys go to the guest untouched; output processing stays on for our own logs. */
-	raw.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	raw.c_iflag &=
+	    ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
 	raw.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
 	raw.c_cc[VMIN] = 1;
 	raw.c_cc[VTIME] = 0;

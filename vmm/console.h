@@ -29,10 +29,10 @@ struct console {
 	bool tty;
 	struct termios saved_termios;
 	struct event *in_ev;
-	bool reading;           /* in_ev is active */
-	atomic_bool rx_room;    /* set on a vCPU thread when the guest drained the FIFO */
+	bool reading;	     /* in_ev is active */
+	atomic_bool rx_room; /* set on a vCPU thread when the guest drained the FIFO */
 	bool escape_pending;
-	uint8_t pending[256];   /* read from stdin but not yet taken by the UART */
+	uint8_t pending[256]; /* read from stdin but not yet taken by the UART */
 	unsigned npending;
 };
 

@@ -73,7 +73,8 @@ int vm_devices_create(struct vm *vm, struct vm_devices *devs)
 	/* Each failure was logged by the device with its name, step and field. */
 	for (unsigned i = 0; i < vm->cfg->nvhost_user; i++) {
 		r = vhost_user_device_create(vm, &devs->bus, vm->cfg->vhost_user[i].spec,
-					     devs->trace_open ? &devs->trace : NULL, devs->vhost_user, devs->nvhost_user,
+					     devs->trace_open ? &devs->trace : NULL,
+					     devs->vhost_user, devs->nvhost_user,
 					     &devs->vhost_user[devs->nvhost_user]);
 		if (r)
 			return r;

@@ -38,8 +38,8 @@ static int elf_check_header(const Elf64_Ehdr *eh, uint16_t machine, char *err, u
 	return -ENOEXEC;
 }
 
-static int elf_load_segment(int fd, const Elf64_Phdr *ph, const struct guest_memory *mem,
-			    char *err, unsigned err_size)
+static int elf_load_segment(int fd, const Elf64_Phdr *ph, const struct guest_memory *mem, char *err,
+			    unsigned err_size)
 {
 	char *dst;
 	int r;

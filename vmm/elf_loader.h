@@ -1,4 +1,5 @@
-/* Loads the PT_LOAD segments of a 64-bit ELF kernel into guest memory at their physical addresses. */
+/* Loads the PT_LOAD segments of a 64-bit ELF kernel into guest memory at their physical addresses.
+ */
 #ifndef VMM_ELF_LOADER_H
 #define VMM_ELF_LOADER_H
 
@@ -8,7 +9,7 @@
 struct guest_memory;
 
 struct elf_image {
-	uint64_t entry;    /* e_entry */
+	uint64_t entry;	   /* e_entry */
 	uint64_t low_gpa;  /* lowest loaded physical address */
 	uint64_t high_gpa; /* first byte past the highest segment (incl. bss) */
 };

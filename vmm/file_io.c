@@ -27,8 +27,7 @@ int read_exact_at(int fd, void *dst, size_t len, off_t offset)
 	return 0;
 }
 
-int read_into_guest(int fd, off_t offset, size_t len, const struct guest_memory *mem,
-		    uint64_t gpa)
+int read_into_guest(int fd, off_t offset, size_t len, const struct guest_memory *mem, uint64_t gpa)
 {
 	void *dst = guest_memory_ptr(mem, gpa, len);
 

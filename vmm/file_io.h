@@ -12,8 +12,7 @@ struct guest_memory;
 int read_exact_at(int fd, void *dst, size_t len, off_t offset);
 
 /* Reads len bytes of fd at offset into guest memory at gpa; -EFAULT if outside RAM. */
-int read_into_guest(int fd, off_t offset, size_t len, const struct guest_memory *mem,
-		    uint64_t gpa);
+int read_into_guest(int fd, off_t offset, size_t len, const struct guest_memory *mem, uint64_t gpa);
 
 /* Size of an open file, or -errno. */
 int64_t file_size(int fd);

@@ -70,8 +70,7 @@ const struct io_range *io_bus_find(const struct io_bus *bus, uint64_t addr)
 	return NULL;
 }
 
-bool io_bus_access(const struct io_bus *bus, uint64_t addr, void *data, unsigned len,
-		   bool is_write)
+bool io_bus_access(const struct io_bus *bus, uint64_t addr, void *data, unsigned len, bool is_write)
 {
 	const struct io_range *r = io_bus_find(bus, addr);
 

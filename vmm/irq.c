@@ -61,8 +61,8 @@ int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
 
 	if (!e)
 		return -ENOENT;
-	if (e->u.msi.address_lo == (uint32_t)addr && e->u.msi.address_hi == (uint32_t)(addr >> 32) &&
-	    e->u.msi.data == data)
+	if (e->u.msi.address_lo == (uint32_t)addr &&
+	    e->u.msi.address_hi == (uint32_t)(addr >> 32) && e->u.msi.data == data)
 		return 0;
 	e->u.msi.address_lo = (uint32_t)addr;
 	e->u.msi.address_hi = (uint32_t)(addr >> 32);
@@ -92,9 +92,9 @@ int vm_irqfd_deassign(struct vm *vm, int eventfd, uint32_t gsi)
 int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
 {
 	struct kvm_msi msi = {
-		.address_lo = (uint32_t)addr,
-		.address_hi = (uint32_t)(addr >> 32),
-		.data = data,
+	    .address_lo = (uint32_t)addr,
+	    .address_hi = (uint32_t)(addr >> 32),
+	    .data = data,
 	};
 
 	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
@@ -106,11 +106,11 @@ static int ioeventfd_ioctl(struct vm *vm, int eventfd, uint64_t addr, unsigned l
 			   bool deassign)
 {
 	struct kvm_ioeventfd io = {
-		.addr = addr,
-		.len = len,
-		.fd = eventfd,
-		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
-			 (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+	    .addr = addr,
+	    .len = len,
+	    .fd = eventfd,
+	    .flags =
+		(pio ? KVM_IOEVENTFD_FLAG_PIO : 0) | (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
 	};
 
 	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
@@ -149,8 +149,8 @@ void vm_attach_coalesced_ring(struct vm *vm, void *vcpu_run)
 		return;
 	vm->coalesced_ring = (void *)((char *)vcpu_run + (long)page_offset * page_size);
 	vm->coalesced_ring_entries =
-		(unsigned)(((size_t)page_size - sizeof(struct kvm_coalesced_mmio_ring)) /
-			   sizeof(struct kvm_coalesced_mmio));
+	    (unsigned)(((size_t)page_size - sizeof(struct kvm_coalesced_mmio_ring)) /
+		       sizeof(struct kvm_coalesced_mmio));
 }
 
 void vm_drain_coalesced_writes(struct vm *vm)

@@ -16,7 +16,7 @@ enum log_level log_get_level(void);
 
 /* "component" names the device or subsystem, e.g. "uart", "vhost-user blk0". */
 void log_msg(enum log_level level, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_error(comp, ...) log_msg(LOG_ERROR, comp, __VA_ARGS__)
 #define log_warn(comp, ...) log_msg(LOG_WARN, comp, __VA_ARGS__)

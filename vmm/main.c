@@ -212,8 +212,8 @@ static int run_vm(const struct vm_config *cfg)
 	vm_devices_destroy(&vmm->devices);
 	event_loop_teardown(vmm);
 	status = vmm->vm.exit_status;
-	log_debug("vm", "%s, exit status %d", vm_exit_reason_name(atomic_load(&vmm->vm.exit_reason)),
-		 status);
+	log_debug("vm", "%s, exit status %d",
+		  vm_exit_reason_name(atomic_load(&vmm->vm.exit_reason)), status);
 	vm_destroy(&vmm->vm);
 	free(vmm);
 	return status;

@@ -34,7 +34,7 @@ static int region_create(struct mem_region *r, const struct ram_range *range, un
 	r->fd = fd;
 	r->host = host;
 	return 0;
-fail: {
+fail : {
 	int err = -errno;
 	close(fd);
 	return err;

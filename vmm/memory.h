@@ -14,7 +14,7 @@
 struct mem_region {
 	uint64_t gpa;  /* guest-physical start */
 	uint64_t size; /* bytes, page multiple */
-	int fd;        /* memfd, sealed against shrinking; handed to backends */
+	int fd;	       /* memfd, sealed against shrinking; handed to backends */
 	void *host;    /* MAP_SHARED mapping of the whole fd */
 };
 

@@ -32,8 +32,8 @@ static int vcpu_create_one(struct vm *vm, struct vcpu *vcpu, unsigned index)
 		log_error("vcpu", "KVM_CREATE_VCPU %u failed: %s", index, strerror(errno));
 		return -errno;
 	}
-	vcpu->run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 vcpu->fd, 0);
+	vcpu->run =
+	    mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (vcpu->run == MAP_FAILED) {
 		vcpu->run = NULL;
 		return -errno;
@@ -103,8 +103,7 @@ static void vcpu_handle_mmio(struct vcpu *vcpu)
 		return;
 	pthread_mutex_lock(&vm->dev_lock);
 	vm_drain_coalesced_writes(vm);
-	if (!io_bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
-			   run->mmio.is_write))
+	if (!io_bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write))
 		log_debug("mmio", "unclaimed %s at 0x%llx", run->mmio.is_write ? "write" : "read",
 			  (unsigned long long)run->mmio.phys_addr);
 	pthread_mutex_unlock(&vm->dev_lock);
@@ -336,7 +335,8 @@ static void print_top_ports(const struct vm *vm)
 		if (!best)
 			break;
 		shown[rank] = best_port;
-		fprintf(stderr, "%s0x%x=%llu", rank ? " " : "vmm: stats: busiest ports: ", best_port,
+		fprintf(stderr, "%s0x%x=%llu",
+			rank ? " " : "vmm: stats: busiest ports: ", best_port,
 			(unsigned long long)best);
 	}
 	fprintf(stderr, "\n");

@@ -16,10 +16,14 @@
 #define VM_MAX_MEM_SLOTS 64
 
 static const char *const exit_reason_names[] = {
-	[VM_EXIT_NONE] = "running",     [VM_EXIT_POWEROFF] = "guest powered off",
-	[VM_EXIT_REBOOT] = "guest rebooted", [VM_EXIT_DEBUG_PORT] = "guest wrote exit port",
-	[VM_EXIT_PANIC] = "guest kernel panic", [VM_EXIT_SIGNAL] = "signal",
-	[VM_EXIT_ERROR] = "error",      [VM_EXIT_USER] = "user request",
+    [VM_EXIT_NONE] = "running",
+    [VM_EXIT_POWEROFF] = "guest powered off",
+    [VM_EXIT_REBOOT] = "guest rebooted",
+    [VM_EXIT_DEBUG_PORT] = "guest wrote exit port",
+    [VM_EXIT_PANIC] = "guest kernel panic",
+    [VM_EXIT_SIGNAL] = "signal",
+    [VM_EXIT_ERROR] = "error",
+    [VM_EXIT_USER] = "user request",
 };
 
 const char *vm_exit_reason_name(enum vm_exit_reason reason)
@@ -185,11 +189,11 @@ int vm_map_memory_flags(struct vm *vm, uint64_t gpa, uint64_t size, void *host, 
 	if (slot == VM_MAX_MEM_SLOTS)
 		return -ENOSPC;
 	region = (struct kvm_userspace_memory_region){
-		.slot = slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
+	    .slot = slot,
+	    .flags = flags,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		int err = -errno;

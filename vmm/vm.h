@@ -25,13 +25,13 @@ struct console;
 /* Why the VM stopped; decides the VMM's exit status. */
 enum vm_exit_reason {
 	VM_EXIT_NONE = 0,
-	VM_EXIT_POWEROFF, /* status 0 */
-	VM_EXIT_REBOOT,   /* status 0 */
+	VM_EXIT_POWEROFF,   /* status 0 */
+	VM_EXIT_REBOOT,	    /* status 0 */
 	VM_EXIT_DEBUG_PORT, /* status = byte the guest wrote */
-	VM_EXIT_PANIC,    /* status VMM_STATUS_GUEST_PANIC */
-	VM_EXIT_SIGNAL,   /* SIGINT/SIGTERM: status 128 + signal */
-	VM_EXIT_ERROR,    /* VMM or KVM failure: status VMM_STATUS_ERROR */
-	VM_EXIT_USER,     /* console escape or control socket "quit": status 0 */
+	VM_EXIT_PANIC,	    /* status VMM_STATUS_GUEST_PANIC */
+	VM_EXIT_SIGNAL,	    /* SIGINT/SIGTERM: status 128 + signal */
+	VM_EXIT_ERROR,	    /* VMM or KVM failure: status VMM_STATUS_ERROR */
+	VM_EXIT_USER,	    /* console escape or control socket "quit": status 0 */
 };
 
 #define VMM_STATUS_ERROR 1
@@ -43,7 +43,7 @@ enum vm_exit_reason {
 struct vm_irq_routes {
 	/* KVM replaces the whole table on every update, so we keep all of it. */
 	struct kvm_irq_routing *table; /* header + VM_MAX_GSI_ROUTES entries */
-	uint32_t next_gsi;             /* first GSI never handed out */
+	uint32_t next_gsi;	       /* first GSI never handed out */
 };
 
 struct vm {
@@ -77,7 +77,7 @@ struct vm {
 	unsigned coalesced_ring_entries;
 	struct arch_vm *arch;
 	struct console *console; /* the serial console, owned by main */
-	bool pci_enabled;        /* a PCI bus exists: firmware tables describe it */
+	bool pci_enabled;	 /* a PCI bus exists: firmware tables describe it */
 };
 
 /*

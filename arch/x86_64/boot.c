@@ -20,8 +20,8 @@
 #define KERNEL_ALIGNMENT 0x1000000
 
 struct kernel_info {
-	uint64_t end;           /* first free byte after the kernel's run-time footprint */
-	uint32_t cmdline_max;   /* bytes including the NUL */
+	uint64_t end;	      /* first free byte after the kernel's run-time footprint */
+	uint32_t cmdline_max; /* bytes including the NUL */
 	uint32_t initrd_addr_max;
 };
 
@@ -160,10 +160,11 @@ static int load_initrd(struct vm *vm, struct boot_params *bp, const struct kerne
 		return -errno;
 	size = file_size(fd);
 	top = low->size < (uint64_t)ki->initrd_addr_max + 1 ? low->size
-							     : (uint64_t)ki->initrd_addr_max + 1;
+							    : (uint64_t)ki->initrd_addr_max + 1;
 	if (size < 0 || (uint64_t)size > top || ((top - (uint64_t)size) & ~0xfffull) < ki->end) {
-		log_error("boot", "initrd '%s' (%lld MiB) does not fit in guest RAM beside the "
-				  "kernel; give more --mem",
+		log_error("boot",
+			  "initrd '%s' (%lld MiB) does not fit in guest RAM beside the "
+			  "kernel; give more --mem",
 			  vm->cfg->initrd_path, (long long)(size >> 20));
 		close(fd);
 		return -ENOMEM;
@@ -172,7 +173,8 @@ static int load_initrd(struct vm *vm, struct boot_params *bp, const struct kerne
 	r = read_into_guest(fd, 0, (size_t)size, &vm->mem, gpa);
 	close(fd);
 	if (r) {
-		log_error("boot", "cannot read initrd '%s': %s", vm->cfg->initrd_path, strerror(-r));
+		log_error("boot", "cannot read initrd '%s': %s", vm->cfg->initrd_path,
+			  strerror(-r));
 		return r;
 	}
 	bp->hdr.ramdisk_image = (uint32_t)gpa;
@@ -184,8 +186,8 @@ static int write_cmdline(struct vm *vm, struct boot_params *bp, const struct ker
 {
 	char line[X86_CMDLINE_MAX];
 	const char *extra = vm->cfg->cmdline ? vm->cfg->cmdline : "";
-	int n = snprintf(line, sizeof(line), "%s%s%s", arch_base_cmdline(), *extra ? " " : "",
-			 extra);
+	int n =
+	    snprintf(line, sizeof(line), "%s%s%s", arch_base_cmdline(), *extra ? " " : "", extra);
 
 	if (n < 0 || (unsigned)n + 1 > ki->cmdline_max || (unsigned)n + 1 > sizeof(line)) {
 		log_error("boot", "kernel command line is %d bytes; this kernel takes at most %u",
@@ -203,11 +205,15 @@ static int write_cmdline(struct vm *vm, struct boot_params *bp, const struct ker
 static int write_reset_stub(struct vm *vm)
 {
 	const uint8_t stub[] = {
-		0xb0, X86_ACPI_RESET_VALUE,
-		0xba, X86_ACPI_RESET_PORT & 0xff, X86_ACPI_RESET_PORT >> 8,
-		0xee,
-		0xf4,
-		0xeb, 0xfd,
+	    0xb0,
+	    X86_ACPI_RESET_VALUE,
+	    0xba,
+	    X86_ACPI_RESET_PORT & 0xff,
+	    X86_ACPI_RESET_PORT >> 8,
+	    0xee,
+	    0xf4,
+	    0xeb,
+	    0xfd,
 	};
 
 	return guest_memory_write(&vm->mem, X86_RESET_VECTOR, stub, sizeof(stub));

@@ -12,9 +12,9 @@
 
 struct bzimage {
 	struct setup_header hdr; /* as found at 0x1f1 */
-	unsigned hdr_len;        /* bytes of setup header the kernel defines */
-	uint64_t setup_size;     /* real-mode part: (setup_sects + 1) * 512 */
-	uint64_t kernel_size;    /* protected-mode part that follows it */
+	unsigned hdr_len;	 /* bytes of setup header the kernel defines */
+	uint64_t setup_size;	 /* real-mode part: (setup_sects + 1) * 512 */
+	uint64_t kernel_size;	 /* protected-mode part that follows it */
 	uint64_t file_size;
 };
 

@@ -94,9 +94,9 @@ static int vcpu_set_msrs(struct vcpu *vcpu)
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry entries[2];
 	} msrs = {
-		.hdr.nmsrs = 2,
-		.entries = {{.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING},
-			    {.index = MSR_MTRR_DEF_TYPE, .data = MTRR_ENABLE_WRITEBACK}},
+	    .hdr.nmsrs = 2,
+	    .entries = {{.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING},
+			{.index = MSR_MTRR_DEF_TYPE, .data = MTRR_ENABLE_WRITEBACK}},
 	};
 
 	return ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) == 2 ? 0 : -EINVAL;
@@ -123,11 +123,11 @@ static int vcpu_set_lapic(struct vcpu *vcpu)
 static int write_boot_gdt(struct vm *vm)
 {
 	const uint64_t gdt[] = {
-		0,
-		0,
-		0x00af9b000000ffffull, /* 64-bit code, present, DPL 0 */
-		0x00cf93000000ffffull, /* data, 4 GiB, writable */
-		0x008f8b000000ffffull, /* 64-bit TSS, busy */
+	    0,
+	    0,
+	    0x00af9b000000ffffull, /* 64-bit code, present, DPL 0 */
+	    0x00cf93000000ffffull, /* data, 4 GiB, writable */
+	    0x008f8b000000ffffull, /* 64-bit TSS, busy */
 	};
 
 	return guest_memory_write(&vm->mem, X86_BOOT_GDT, gdt, sizeof(gdt));
@@ -155,15 +155,15 @@ static int write_boot_page_tables(struct vm *vm)
 static void segment_flat(struct kvm_segment *s, uint16_t selector, uint8_t type, bool code)
 {
 	*s = (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = selector,
-		.type = type,
-		.present = 1,
-		.s = 1,
-		.db = code ? 0 : 1,
-		.l = code ? 1 : 0,
-		.g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = selector,
+	    .type = type,
+	    .present = 1,
+	    .s = 1,
+	    .db = code ? 0 : 1,
+	    .l = code ? 1 : 0,
+	    .g = 1,
 	};
 }
 
@@ -177,7 +177,7 @@ static int vcpu_set_boot_sregs(struct vcpu *vcpu)
 	segment_flat(&sregs.ds, 0x18, 0x3, false);
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.tr = (struct kvm_segment){
-		.base = 0, .limit = 0xfffff, .selector = 0x20, .type = 0xb, .present = 1};
+	    .base = 0, .limit = 0xfffff, .selector = 0x20, .type = 0xb, .present = 1};
 	sregs.gdt.base = X86_BOOT_GDT;
 	sregs.gdt.limit = 5 * 8 - 1;
 	sregs.idt.base = 0;
@@ -194,11 +194,11 @@ static int vcpu_set_boot_sregs(struct vcpu *vcpu)
 static int vcpu_set_boot_regs(struct vm *vm, struct vcpu *vcpu)
 {
 	struct kvm_regs regs = {
-		.rflags = 0x2,
-		.rip = vm->arch->entry_rip,
-		.rsi = X86_ZERO_PAGE,
-		.rsp = X86_BOOT_STACK,
-		.rbp = X86_BOOT_STACK,
+	    .rflags = 0x2,
+	    .rip = vm->arch->entry_rip,
+	    .rsi = X86_ZERO_PAGE,
+	    .rsp = X86_BOOT_STACK,
+	    .rbp = X86_BOOT_STACK,
 	};
 	struct kvm_fpu fpu = {.fcw = 0x37f, .mxcsr = 0x1f80};
 
@@ -215,13 +215,15 @@ void arch_vcpu_log_state(struct vcpu *vcpu)
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return;
-	log_error("vcpu", "vCPU %u: rip=0x%llx rsp=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx "
-			  "efer=0x%llx",
+	log_error("vcpu",
+		  "vCPU %u: rip=0x%llx rsp=0x%llx cr0=0x%llx cr3=0x%llx cr4=0x%llx "
+		  "efer=0x%llx",
 		  vcpu->index, (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
 		  (unsigned long long)sregs.cr0, (unsigned long long)sregs.cr3,
 		  (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer);
-	log_error("vcpu", "vCPU %u: rax=0x%llx rbx=0x%llx rcx=0x%llx rdx=0x%llx rsi=0x%llx "
-			  "rdi=0x%llx rbp=0x%llx",
+	log_error("vcpu",
+		  "vCPU %u: rax=0x%llx rbx=0x%llx rcx=0x%llx rdx=0x%llx rsi=0x%llx "
+		  "rdi=0x%llx rbp=0x%llx",
 		  vcpu->index, (unsigned long long)regs.rax, (unsigned long long)regs.rbx,
 		  (unsigned long long)regs.rcx, (unsigned long long)regs.rdx,
 		  (unsigned long long)regs.rsi, (unsigned long long)regs.rdi,

@@ -69,7 +69,8 @@ int arch_vm_setup(struct vm *vm)
 	vm->arch = calloc(1, sizeof(*vm->arch));
 	if (!vm->arch)
 		return -ENOMEM;
-	r = kvm_ioctl_checked(vm, KVM_SET_IDENTITY_MAP_ADDR, &identity, "KVM_SET_IDENTITY_MAP_ADDR");
+	r = kvm_ioctl_checked(vm, KVM_SET_IDENTITY_MAP_ADDR, &identity,
+			      "KVM_SET_IDENTITY_MAP_ADDR");
 	if (!r && ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)X86_KVM_TSS) < 0)
 		r = -errno;
 	if (!r)
@@ -99,17 +100,17 @@ int arch_irq_default_routes(struct kvm_irq_routing_entry *e, unsigned max)
 		if (n + 2 > max)
 			return -ENOSPC;
 		e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = gsi,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi},
+		    .gsi = gsi,
+		    .type = KVM_IRQ_ROUTING_IRQCHIP,
+		    .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi},
 		};
 		if (gsi < 16)
 			e[n++] = (struct kvm_irq_routing_entry){
-				.gsi = gsi,
-				.type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-								 : KVM_IRQCHIP_PIC_SLAVE,
-					      .pin = gsi % 8},
+			    .gsi = gsi,
+			    .type = KVM_IRQ_ROUTING_IRQCHIP,
+			    .u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+							     : KVM_IRQCHIP_PIC_SLAVE,
+					  .pin = gsi % 8},
 			};
 	}
 	return (int)n;
@@ -118,11 +119,11 @@ int arch_irq_default_routes(struct kvm_irq_routing_entry *e, unsigned max)
 int arch_platform_devices_create(struct vm *vm)
 {
 	const struct acpi_power_ports ports = {
-		.sleep_control = X86_ACPI_SLEEP_CONTROL_PORT,
-		.sleep_status = X86_ACPI_SLEEP_STATUS_PORT,
-		.reset = X86_ACPI_RESET_PORT,
-		.reset_value = X86_ACPI_RESET_VALUE,
-		.s5_sleep_type = X86_ACPI_S5_SLEEP_TYPE,
+	    .sleep_control = X86_ACPI_SLEEP_CONTROL_PORT,
+	    .sleep_status = X86_ACPI_SLEEP_STATUS_PORT,
+	    .reset = X86_ACPI_RESET_PORT,
+	    .reset_value = X86_ACPI_RESET_VALUE,
+	    .s5_sleep_type = X86_ACPI_S5_SLEEP_TYPE,
 	};
 	int r = console_attach(vm->console, &vm->pio, X86_COM1_PORT, X86_COM1_IRQ);
 
@@ -149,11 +150,11 @@ bool arch_vcpu_handle_exit(struct vm *vm, struct vcpu *vcpu)
 void arch_pci_windows(struct pci_windows *w)
 {
 	*w = (struct pci_windows){
-		.ecam_base = X86_PCI_ECAM_BASE,
-		.mmio_base = X86_PCI_MMIO32_BASE,
-		.mmio_size = X86_PCI_MMIO32_SIZE,
-		.io_base = X86_PCI_IO_BASE,
-		.io_size = X86_PCI_IO_SIZE,
+	    .ecam_base = X86_PCI_ECAM_BASE,
+	    .mmio_base = X86_PCI_MMIO32_BASE,
+	    .mmio_size = X86_PCI_MMIO32_SIZE,
+	    .io_base = X86_PCI_IO_BASE,
+	    .io_size = X86_PCI_IO_SIZE,
 	};
 }
 
@@ -189,16 +190,16 @@ unsigned x86_build_e820(const struct vm *vm, void *boot_params)
 uint64_t x86_build_acpi(struct vm *vm)
 {
 	struct acpi_platform p = {
-		.ncpus = vm->ncpus,
-		.lapic_addr = (uint32_t)X86_LAPIC_BASE,
-		.ioapic_addr = (uint32_t)X86_IOAPIC_BASE,
-		.sleep_control_port = X86_ACPI_SLEEP_CONTROL_PORT,
-		.sleep_status_port = X86_ACPI_SLEEP_STATUS_PORT,
-		.reset_port = X86_ACPI_RESET_PORT,
-		.reset_value = X86_ACPI_RESET_VALUE,
-		.pvpanic_port = X86_PVPANIC_PORT,
-		.com1_port = X86_COM1_PORT,
-		.com1_irq = X86_COM1_IRQ,
+	    .ncpus = vm->ncpus,
+	    .lapic_addr = (uint32_t)X86_LAPIC_BASE,
+	    .ioapic_addr = (uint32_t)X86_IOAPIC_BASE,
+	    .sleep_control_port = X86_ACPI_SLEEP_CONTROL_PORT,
+	    .sleep_status_port = X86_ACPI_SLEEP_STATUS_PORT,
+	    .reset_port = X86_ACPI_RESET_PORT,
+	    .reset_value = X86_ACPI_RESET_VALUE,
+	    .pvpanic_port = X86_PVPANIC_PORT,
+	    .com1_port = X86_COM1_PORT,
+	    .com1_irq = X86_COM1_IRQ,
 	};
 	void *buf = guest_memory_ptr(&vm->mem, X86_ACPI_TABLES, X86_ACPI_TABLES_SIZE);
 	uint64_t rsdp = 0;
@@ -206,13 +207,13 @@ uint64_t x86_build_acpi(struct vm *vm)
 
 	if (vm->pci_enabled)
 		p.pci = (struct acpi_pci_config){
-			.ecam_base = X86_PCI_ECAM_BASE,
-			.bus_start = 0,
-			.bus_end = 0,
-			.mmio32_base = X86_PCI_MMIO32_BASE,
-			.mmio32_size = X86_PCI_MMIO32_SIZE,
-			.io_base = X86_PCI_IO_BASE,
-			.io_size = X86_PCI_IO_SIZE,
+		    .ecam_base = X86_PCI_ECAM_BASE,
+		    .bus_start = 0,
+		    .bus_end = 0,
+		    .mmio32_base = X86_PCI_MMIO32_BASE,
+		    .mmio32_size = X86_PCI_MMIO32_SIZE,
+		    .io_base = X86_PCI_IO_BASE,
+		    .io_size = X86_PCI_IO_SIZE,
 		};
 	if (!buf)
 		return 0;

@@ -10,9 +10,9 @@ struct vm;
 struct kvm_cpuid2;
 
 struct arch_vm {
-	uint64_t entry_rip;               /* where the boot vCPU starts, in 64-bit mode */
-	struct acpi_power power;          /* ACPI sleep/reset ports */
-	struct kvm_cpuid2 *cpuid;         /* KVM_GET_SUPPORTED_CPUID, read once */
+	uint64_t entry_rip;	  /* where the boot vCPU starts, in 64-bit mode */
+	struct acpi_power power;  /* ACPI sleep/reset ports */
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, read once */
 };
 
 /* Writes the e820 map for the VM's RAM into boot_params; returns the entry count. */
