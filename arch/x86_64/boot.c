@@ -202,9 +202,9 @@ static int write_cmdline(struct vm *vm, struct boot_params *bp, const struct ker
 }
 
 /* mov al, VALUE; mov dx, PORT; out dx, al; hlt; jmp back to hlt */
-static int write_reset_stub(struct vm *vm)
+static int write_reset_code(struct vm *vm)
 {
-	const uint8_t stub[] = {
+	const uint8_t reset_code[] = {
 	    0xb0,
 	    X86_ACPI_RESET_VALUE,
 	    0xba,
@@ -216,7 +216,7 @@ static int write_reset_stub(struct vm *vm)
 	    0xfd,
 	};
 
-	return guest_memory_write(&vm->mem, X86_RESET_VECTOR, stub, sizeof(stub));
+	return guest_memory_write(&vm->mem, X86_RESET_VECTOR, reset_code, sizeof(reset_code));
 }
 
 int arch_load_guest(struct vm *vm)
@@ -243,7 +243,7 @@ int arch_load_guest(struct vm *vm)
 		r = load_initrd(vm, bp, &ki);
 	if (r)
 		return r;
-	r = write_reset_stub(vm);
+	r = write_reset_code(vm);
 	if (r)
 		return r;
 	bp->e820_entries = (uint8_t)x86_build_e820(vm, bp);

@@ -22,8 +22,8 @@
 #define X86_ACPI_TABLES 0xe0000ull
 #define X86_ACPI_TABLES_SIZE 0x10000ull
 /*
- * The real-mode reset vector (F000:FFF0). There is no BIOS, so a stub that
- * writes the ACPI reset register sits there: Linux jumps to it when its
+ * The real-mode reset vector (F000:FFF0). There is no BIOS, so nine bytes of
+ * code that write the ACPI reset register sit there: Linux jumps to them when its
  * other reboot methods are exhausted (with hardware-reduced ACPI and no EFI,
  * its default reboot path ends in a jump to the BIOS).
  */
