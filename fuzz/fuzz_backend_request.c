@@ -74,17 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct iovec iov = {.iov_base = (void *)(data + 2), .iov_len = size - 2};
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-		if (nfds) {
-			struct cmsghdr *cm;
-
-			mh.msg_control = control;
-			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-			cm = CMSG_FIRSTHDR(&mh);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-		}
+		vhost_user_attach_fds(&mh, control, fds, nfds);
 		sendmsg(pair[1], &mh, MSG_NOSIGNAL);
 	}
 	vhost_user_close_fds(fds, nfds);

@@ -31,17 +31,7 @@ static void feed(int sock, const uint8_t *data, size_t size, unsigned nfds)
 
 	for (i = 0; i < nfds; i++)
 		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
+	vhost_user_attach_fds(&mh, control, fds, nfds);
 	if (size)
 		sendmsg(sock, &mh, MSG_NOSIGNAL);
 	for (i = 0; i < nfds; i++)

@@ -181,6 +181,22 @@ void vhost_user_close_fds(int *fds, unsigned n)
 }
 
 /* sendmsg until every byte left; fds ride with the first chunk only. */
+void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, unsigned nfds)
+{
+	struct cmsghdr *cm;
+
+	if (!nfds)
+		return;
+	memset(control, 0, CMSG_SPACE(sizeof(int) * nfds));
+	mh->msg_control = control;
+	mh->msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+	memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+}
+
 int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
 		    const int *fds, unsigned nfds)
 {
@@ -194,18 +210,7 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
 
 	if (nfds > VHOST_USER_MAX_FDS || (hdr->size && !payload))
 		return -EINVAL;
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
+	vhost_user_attach_fds(&mh, control, fds, nfds);
 	while (total > 0) {
 		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 

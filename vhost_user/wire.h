@@ -263,6 +263,14 @@ const char *vhost_user_format_error(char *buf, size_t len, const char *device,
  * Returns 0, -EPIPE/-ECONNRESET when the peer is gone, or another -errno.
  * The caller keeps ownership of fds.
  */
+struct msghdr;
+
+/*
+ * Puts nfds descriptors into mh as one SCM_RIGHTS message, using control,
+ * which must hold CMSG_SPACE(sizeof(int) * nfds) bytes. Nothing for nfds 0.
+ */
+void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, unsigned nfds);
+
 int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
 		    const int *fds, unsigned nfds);
 
