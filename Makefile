@@ -91,7 +91,7 @@ SUITES := \
 	"boot:tests/boot/run" \
 	"boot-vhost-user:tests/boot/vhost_user" \
 	"boot-hostile:tests/boot/hostile" \
-	"boot-shmem:tests/boot/gpu_shmem shmem shmem_bad"
+	"boot-gpu-shmem:tests/boot/gpu_shmem"
 
 check: deps
 	$(MAKE) -s all guest-programs

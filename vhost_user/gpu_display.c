@@ -258,6 +258,9 @@ static int dispatch(struct gpu_display *d)
 		break;
 	case GPU_DISPLAY_UPDATE:
 		d->scanouts[rx->fixed.update.scanout_id].updates++;
+		log_debug(d->log_component, "%s: UPDATE scanout %u: %ux%u+%u+%u", d->name,
+			  rx->fixed.update.scanout_id, rx->fixed.update.width,
+			  rx->fixed.update.height, rx->fixed.update.x, rx->fixed.update.y);
 		break;
 	case GPU_DISPLAY_DMABUF_SCANOUT:
 		rx->nfds = 0; /* ownership passes to the handler */
