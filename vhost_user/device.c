@@ -273,6 +273,7 @@ int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spe
 		return -ENOMEM;
 	dev->vm = vm;
 	dev->work_fd = -1;
+	dev->ack_timer_fd = -1;
 	dev->backend_ev_fd = -1;
 	dev->fe.sock = dev->fe.backend_fd = -1;
 	r = connect_backend(dev, spec, trace, existing, nexisting, err, sizeof(err));

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "vmm/log.h"
@@ -166,9 +167,49 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&dev->vm->dev_lock);
 }
 
+/* Fails the device when a deferred ack failed; logs the activation once all are in. */
+static void acks_read(struct vhost_user_device *dev, int err)
+{
+	if (err) {
+		dev->activation_start_ns = 0;
+		vu_fail_device(dev, "activation failed");
+		finish_failure(dev);
+	} else if (!vhost_user_frontend_acks_outstanding(&dev->fe)) {
+		vu_activation_acked(dev);
+	}
+}
+
+void vu_arm_ack_timer(struct vhost_user_device *dev)
+{
+	int ms = dev->fe.timeout_ms;
+	struct itimerspec when = {
+	    .it_value = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L}};
+
+	if (dev->ack_timer_fd >= 0 && timerfd_settime(dev->ack_timer_fd, 0, &when, NULL) < 0)
+		log_debug(dev->fe.log_component, "ack timer: %s", strerror(errno));
+}
+
+static void on_ack_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct vhost_user_device *dev = arg;
+	uint64_t expirations;
+	int err;
+
+	(void)what;
+	if (read((int)fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	pthread_mutex_lock(&dev->vm->dev_lock);
+	err = vhost_user_frontend_read_acks(&dev->fe);
+	if (!err)
+		err = vhost_user_frontend_expire_acks(&dev->fe);
+	acks_read(dev, err);
+	pthread_mutex_unlock(&dev->vm->dev_lock);
+}
+
 /*
- * The main socket carries nothing unasked for: readable with no request
- * outstanding (we hold the lock, so none is) means hang-up or a rogue peer.
+ * The main socket carries nothing unasked for but the acks of an
+ * activation: readable otherwise (we hold the lock, so no request is
+ * outstanding) means hang-up or a rogue peer.
  */
 static void on_socket(evutil_socket_t fd, short what, void *arg)
 {
@@ -178,7 +219,9 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	pthread_mutex_lock(&dev->vm->dev_lock);
-	if (dev->fe.sock == (int)fd) {
+	if (dev->fe.sock == (int)fd && vhost_user_frontend_acks_outstanding(&dev->fe)) {
+		acks_read(dev, vhost_user_frontend_read_acks(&dev->fe));
+	} else if (dev->fe.sock == (int)fd) {
 		n = recv((int)fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == 0)
 			snprintf(cause, sizeof(cause), "back-end hung up (%s closed)",
@@ -241,9 +284,13 @@ int vu_watches_start(struct vhost_user_device *dev)
 	dev->work_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (dev->work_fd < 0)
 		return -errno;
+	dev->ack_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (dev->ack_timer_fd < 0)
+		return -errno;
 	dev->work_ev = watch(dev, dev->work_fd, on_work, dev);
 	dev->sock_ev = watch(dev, dev->fe.sock, on_socket, dev);
-	if (!dev->work_ev || !dev->sock_ev)
+	dev->ack_timer_ev = watch(dev, dev->ack_timer_fd, on_ack_timer, dev);
+	if (!dev->work_ev || !dev->sock_ev || !dev->ack_timer_ev)
 		return -ENOMEM;
 	if (dev->fe.backend_fd >= 0) {
 		dev->backend_ev = watch(dev, dev->fe.backend_fd, on_backend_request, dev);
@@ -256,7 +303,7 @@ int vu_watches_start(struct vhost_user_device *dev)
 
 void vu_watches_stop(struct vhost_user_device *dev)
 {
-	struct event **evs[] = {&dev->work_ev, &dev->sock_ev, &dev->backend_ev};
+	struct event **evs[] = {&dev->work_ev, &dev->sock_ev, &dev->backend_ev, &dev->ack_timer_ev};
 
 	for (unsigned i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		if (*evs[i])
@@ -271,4 +318,7 @@ void vu_watches_stop(struct vhost_user_device *dev)
 	if (dev->work_fd >= 0)
 		close(dev->work_fd);
 	dev->work_fd = -1;
+	if (dev->ack_timer_fd >= 0)
+		close(dev->ack_timer_fd);
+	dev->ack_timer_fd = -1;
 }

@@ -71,6 +71,8 @@ struct vhost_user_device {
 	struct virtio_queue_info queues[VIRTIO_PCI_MAX_QUEUES];
 	uint16_t saved_base[VIRTIO_PCI_MAX_QUEUES]; /* from GET_VRING_BASE at pause */
 	uint64_t activation_ns;			    /* last DRIVER_OK to all rings enabled */
+	uint64_t activation_start_ns; /* while the back-end's acks are outstanding, else 0 */
+	uint64_t activation_vcpu_ns;  /* of which the vCPU waited */
 
 	/* Loop-side watches; only the loop thread adds or removes them. */
 	struct event *sock_ev;	  /* hang-up of the main socket */
@@ -78,6 +80,8 @@ struct vhost_user_device {
 	int backend_ev_fd;
 	int work_fd; /* eventfd: a vCPU thread asks the loop to finish a failure */
 	struct event *work_ev;
+	int ack_timer_fd; /* timerfd: the back-end's activation acks are overdue */
+	struct event *ack_timer_ev;
 	char fail_cause[192]; /* non-empty once failed */
 	bool rings_were_live; /* the failure hit an active or paused device */
 	struct vu_takeover takeover[VIRTIO_PCI_MAX_QUEUES];
@@ -114,6 +118,14 @@ void vu_watches_stop(struct vhost_user_device *dev);
 void vu_fail_device(struct vhost_user_device *dev, const char *cause);
 
 uint64_t vu_now_ns(void);
+
+/*
+ * device_run.c: the activation's acks are all in (read on the loop or by a
+ * later request): logs the activation time. Lock held.
+ */
+void vu_activation_acked(struct vhost_user_device *dev);
+/* device_events.c: the loop reads the activation's acks; the timer bounds the wait. */
+void vu_arm_ack_timer(struct vhost_user_device *dev);
 
 /* device_shmem.c. After the handshake: GET_SHMEM_CONFIG and the regions (no-op without SHMEM). */
 int vu_shmem_setup(struct vhost_user_device *dev, char *err, size_t n);

@@ -85,27 +85,73 @@ static int start_rings(struct vhost_user_device *dev, bool from_saved)
 	return 0;
 }
 
+/*
+ * Everything a back-end needs to serve the rings: features (unless
+ * resuming, when they stand), memory table, display channel (GPU), rings
+ * from 0 or from the saved bases, DRIVER_OK. The acked requests are
+ * pipelined, so this costs about one round trip, not one per message.
+ */
+static int configure_backend(struct vhost_user_device *dev, uint64_t features, bool resuming)
+{
+	int err = 0, flushed = 0;
+
+	vhost_user_frontend_batch_begin(&dev->fe);
+	if (!resuming)
+		err = vhost_user_frontend_set_features(&dev->fe, features);
+	if (!err)
+		err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
+	if (!err && dev->gpu && !resuming)
+		err = vu_gpu_start(dev); /* the back-end asks for display info once rings run */
+	if (!err)
+		err = start_rings(dev, resuming);
+	if (!err)
+		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
+	/*
+	 * At DRIVER_OK the vCPU goes back to the guest at once: the loop reads
+	 * the acks as they come (the back-end serves them in order, before any
+	 * kick) and a late or failed one fails the device from there.
+	 */
+	if (resuming || err)
+		flushed = vhost_user_frontend_batch_end(&dev->fe);
+	else
+		vhost_user_frontend_batch_detach(&dev->fe);
+	return err ? err : flushed;
+}
+
+static void log_activation(struct vhost_user_device *dev)
+{
+	unsigned enabled = 0;
+
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		enabled += dev->queues[i].enabled;
+	log_info(dev->fe.log_component, "%s: activated %u queue%s in %.2f ms (vCPU held %.2f ms)",
+		 dev->name, enabled, enabled == 1 ? "" : "s", (double)dev->activation_ns / 1e6,
+		 (double)dev->activation_vcpu_ns / 1e6);
+}
+
+void vu_activation_acked(struct vhost_user_device *dev)
+{
+	if (!dev->activation_start_ns || dev->state == VU_DEV_FAILED) {
+		dev->activation_start_ns = 0;
+		return;
+	}
+	dev->activation_ns = dev->fe.last_ack_ns - dev->activation_start_ns;
+	dev->activation_start_ns = 0;
+	log_activation(dev);
+}
+
 int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_info *queues,
 		    unsigned nqueues)
 {
 	struct vhost_user_device *dev = opaque;
 	uint64_t start = vu_now_ns();
-	unsigned enabled = 0;
 	int err;
 
 	if (dev->state == VU_DEV_FAILED || nqueues != dev->nqueues)
 		return -EIO;
 	memcpy(dev->queues, queues, nqueues * sizeof(*queues));
 	dev->driver_features = features;
-	err = vhost_user_frontend_set_features(&dev->fe, features & ~dev->local_features);
-	if (!err)
-		err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
-	if (!err && dev->gpu)
-		err = vu_gpu_start(dev); /* the back-end asks for display info once rings run */
-	if (!err)
-		err = start_rings(dev, false);
-	if (!err)
-		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
+	err = configure_backend(dev, features & ~dev->local_features, false);
 	if (err) {
 		/*
 		 * The driver goes on as if the rings were live (Linux ignores
@@ -117,11 +163,14 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 		return err;
 	}
 	dev->state = VU_DEV_ACTIVE;
-	dev->activation_ns = vu_now_ns() - start;
-	for (unsigned i = 0; i < nqueues; i++)
-		enabled += queues[i].enabled;
-	log_info(dev->fe.log_component, "%s: activated %u queue%s in %.2f ms", dev->name, enabled,
-		 enabled == 1 ? "" : "s", (double)dev->activation_ns / 1e6);
+	dev->activation_vcpu_ns = vu_now_ns() - start;
+	if (vhost_user_frontend_acks_outstanding(&dev->fe)) {
+		dev->activation_start_ns = start;
+		vu_arm_ack_timer(dev);
+	} else {
+		dev->activation_ns = dev->activation_vcpu_ns;
+		log_activation(dev);
+	}
 	return 0;
 }
 
@@ -245,11 +294,7 @@ int vhost_user_device_resume(struct vhost_user_device *dev)
 
 	if (dev->state != VU_DEV_PAUSED)
 		return 0;
-	err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
-	if (!err)
-		err = start_rings(dev, true);
-	if (!err)
-		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
+	err = configure_backend(dev, 0, true);
 	if (err) {
 		vu_fail_device(dev, "restarting the rings at resume failed");
 		return err;

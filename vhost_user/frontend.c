@@ -113,6 +113,8 @@ void vhost_user_frontend_close(struct vhost_user_frontend *fe)
 		close(fe->backend_fd);
 	fe->sock = -1;
 	fe->backend_fd = -1;
+	fe->batching = false;
+	fe->npending = 0;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
 		fe->queues[i].started = false;
 }

@@ -20,6 +20,8 @@
 #define VHOST_USER_SANE_QUEUE_NUM 1024
 #define VHOST_USER_DEFAULT_TIMEOUT_MS 5000
 #define VHOST_USER_MAX_QUEUE_SIZE 32768
+/* Acks one batch may leave outstanding: a whole activation of every queue fits. */
+#define VHOST_USER_MAX_PENDING_ACKS (2 + 6 * VHOST_USER_MAX_QUEUES + 2)
 
 struct vhost_user_trace;
 
@@ -81,7 +83,55 @@ struct vhost_user_frontend {
 	struct log_ratelimit backend_rl;
 	/* Protocol trace sink (vhost_user/trace.h), or NULL: off. Not owned. */
 	struct vhost_user_trace *trace;
+
+	/* Between batch_begin and batch_end: acks sent for but not yet read. */
+	bool batching;
+	unsigned npending;
+	uint32_t pending_acks[VHOST_USER_MAX_PENDING_ACKS]; /* request codes, in send order */
+	uint64_t last_ack_ns; /* CLOCK_MONOTONIC when the outstanding acks were all read */
 };
+
+/*
+ * Pipelines the acked requests that follow (REPLY_ACK): each is sent at
+ * once and its ack read later, in order, by vhost_user_frontend_batch_end
+ * or before any request that has a reply of its own. A sequence of N
+ * requests then costs one round trip instead of N; every ack is still
+ * checked (request code, size, value) and a failure names its request.
+ */
+void vhost_user_frontend_batch_begin(struct vhost_user_frontend *fe);
+
+/*
+ * Reads every outstanding ack and leaves batch mode. Returns 0, or the
+ * first failure (-EREMOTEIO when the back-end refused a request, another
+ * -errno when the connection failed, which marks fe broken).
+ */
+int vhost_user_frontend_batch_end(struct vhost_user_frontend *fe);
+
+/*
+ * Leaves batch mode with the acks still outstanding: the caller goes on
+ * while the back-end works. They are read by vhost_user_frontend_read_acks
+ * (from an event loop watching the socket) or, at the latest, before the
+ * next request.
+ */
+void vhost_user_frontend_batch_detach(struct vhost_user_frontend *fe);
+
+/*
+ * Reads the outstanding acks that have arrived, without waiting for the
+ * others. Returns 0 or the first failure, as vhost_user_frontend_batch_end.
+ */
+int vhost_user_frontend_read_acks(struct vhost_user_frontend *fe);
+
+/*
+ * Gives up on the outstanding acks: logs a reply timeout naming the oldest
+ * request and marks fe broken. Returns -ETIMEDOUT, or 0 if none was left.
+ */
+int vhost_user_frontend_expire_acks(struct vhost_user_frontend *fe);
+
+/* Acks sent for and not yet read. */
+static inline unsigned vhost_user_frontend_acks_outstanding(const struct vhost_user_frontend *fe)
+{
+	return fe->npending;
+}
 
 /*
  * Prepares fe for device type type_id (see device_type.h) named name in

@@ -4,11 +4,21 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vhost_user/trace.h"
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int64_t monotonic_ms(void)
 {
@@ -123,11 +133,139 @@ static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 	return 0;
 }
 
+/*
+ * With acks pipelined, a back-end that skipped one answers the next
+ * request's ack instead: say that, rather than "request: expected 5, got 8".
+ * Peeks at the next reply's header once it is readable; -EPROTO if it acks
+ * one of the later requests (fe marked broken), 0 otherwise.
+ */
+static int check_skipped_ack(struct vhost_user_frontend *fe, uint32_t request,
+			     const uint32_t *later, unsigned nlater)
+{
+	struct pollfd pfd = {.fd = fe->sock, .events = POLLIN};
+	struct vhost_user_header hdr;
+	char field[96];
+
+	if (!nlater || poll(&pfd, 1, fe->timeout_ms) <= 0 ||
+	    recv(fe->sock, &hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) != (ssize_t)sizeof(hdr) ||
+	    hdr.request == request)
+		return 0;
+	for (unsigned i = 0; i < nlater; i++) {
+		if (later[i] != hdr.request)
+			continue;
+		snprintf(field, sizeof(field),
+			 "reply missing (the back-end acked %s, sent after it)",
+			 vhost_user_request_name(hdr.request));
+		return vu_fail_errno(fe, request, field, -EPROTO);
+	}
+	return 0;
+}
+
+/* Reads the ack of request (later: requests sent after it, still unacked). */
+static int read_ack(struct vhost_user_frontend *fe, uint32_t request, const uint32_t *later,
+		    unsigned nlater)
+{
+	const struct vhost_user_reply_spec ack = {.request = request, .min_size = 8, .max_size = 8};
+	struct vhost_user_msg reply;
+	int err = check_skipped_ack(fe, request, later, nlater);
+
+	if (!err)
+		err = wait_reply(fe, &ack, &reply, NULL);
+
+	if (err)
+		return err;
+	if (reply.payload.u64 != 0) {
+		/* The back-end refused; the connection itself is still sound. */
+		log_error(fe->log_component, "%s: %s: back-end replied failure (%" PRIu64 ")",
+			  fe->name, vhost_user_request_name(request), reply.payload.u64);
+		return -EREMOTEIO;
+	}
+	return 0;
+}
+
+/*
+ * Reads the outstanding acks in send order. A refusal does not stop the
+ * others from being read (the stream stays in step); a broken connection
+ * does. Returns the first failure.
+ */
+static int flush_acks(struct vhost_user_frontend *fe)
+{
+	unsigned i, n = fe->npending;
+	int first = 0;
+
+	fe->npending = 0;
+	for (i = 0; i < n; i++) {
+		int err = fe->broken ? -EIO
+				     : read_ack(fe, fe->pending_acks[i], fe->pending_acks + i + 1,
+						n - i - 1);
+
+		if (err && !first)
+			first = err;
+	}
+	if (n)
+		fe->last_ack_ns = monotonic_ns();
+	return first;
+}
+
+void vhost_user_frontend_batch_begin(struct vhost_user_frontend *fe)
+{
+	fe->batching = true;
+}
+
+int vhost_user_frontend_batch_end(struct vhost_user_frontend *fe)
+{
+	fe->batching = false;
+	return flush_acks(fe);
+}
+
+void vhost_user_frontend_batch_detach(struct vhost_user_frontend *fe)
+{
+	fe->batching = false;
+}
+
+static bool sock_readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+int vhost_user_frontend_read_acks(struct vhost_user_frontend *fe)
+{
+	int first = 0;
+
+	while (fe->npending && !fe->broken && fe->sock >= 0 && sock_readable(fe->sock)) {
+		int err = read_ack(fe, fe->pending_acks[0], fe->pending_acks + 1, fe->npending - 1);
+
+		fe->npending--;
+		memmove(fe->pending_acks, fe->pending_acks + 1,
+			fe->npending * sizeof(fe->pending_acks[0]));
+		if (err && !first)
+			first = err;
+		if (!fe->npending)
+			fe->last_ack_ns = monotonic_ns();
+	}
+	return first ? first : fe->broken && fe->npending ? -EIO : 0;
+}
+
+int vhost_user_frontend_expire_acks(struct vhost_user_frontend *fe)
+{
+	uint32_t oldest = fe->pending_acks[0];
+
+	if (!fe->npending)
+		return 0;
+	fe->npending = 0;
+	return vu_fail_errno(fe, oldest, "reply timeout", -ETIMEDOUT);
+}
+
 int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	    const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply, int *reply_fds)
 {
-	int err = check_usable(fe, request);
+	/* A reply is read in order: the acks sent before it come first. */
+	int err = flush_acks(fe);
 
+	if (!err)
+		err = check_usable(fe, request);
 	if (!err)
 		err = send_request(fe, request, 0, payload, size, NULL, 0);
 	if (!err)
@@ -138,26 +276,22 @@ int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payloa
 int vu_request(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	       const int *fds, unsigned nfds)
 {
-	const struct vhost_user_reply_spec ack = {.request = request, .min_size = 8, .max_size = 8};
 	bool want_ack = vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	struct vhost_user_msg reply;
 	int err = check_usable(fe, request);
 
+	/* Acks are read in send order: older ones first, unless this joins a batch. */
+	if (!err && fe->npending && (!fe->batching || fe->npending == VHOST_USER_MAX_PENDING_ACKS))
+		err = flush_acks(fe);
 	if (!err)
 		err = send_request(fe, request, want_ack ? VHOST_USER_FLAG_NEED_REPLY : 0, payload,
 				   size, fds, nfds);
 	if (err || !want_ack)
 		return err;
-	err = wait_reply(fe, &ack, &reply, NULL);
-	if (err)
-		return err;
-	if (reply.payload.u64 != 0) {
-		/* The back-end refused; the connection itself is still sound. */
-		log_error(fe->log_component, "%s: %s: back-end replied failure (%" PRIu64 ")",
-			  fe->name, vhost_user_request_name(request), reply.payload.u64);
-		return -EREMOTEIO;
+	if (fe->batching) {
+		fe->pending_acks[fe->npending++] = request;
+		return 0;
 	}
-	return 0;
+	return read_ack(fe, request, NULL, 0);
 }
 
 int vu_get_u64(struct vhost_user_frontend *fe, uint32_t request, uint64_t *value)
