@@ -200,7 +200,11 @@ static int connect_backend(struct vhost_user_device *dev, const char *spec_text,
 	if (r)
 		return r;
 	ordinal = same_type_count(dev->spec.type->id, existing, nexisting);
-	snprintf(dev->name, sizeof(dev->name), "%s%u", dev->spec.type->name, ordinal);
+	if (strncmp(dev->spec.type->name, "type=", 5) ==
+	    0) /* no name: "type63-0", not "type=630" */
+		snprintf(dev->name, sizeof(dev->name), "type%u-%u", dev->spec.type->id, ordinal);
+	else
+		snprintf(dev->name, sizeof(dev->name), "%s%u", dev->spec.type->name, ordinal);
 	r = vhost_user_frontend_init(&dev->fe, dev->name, dev->spec.type->id);
 	if (r) {
 		snprintf(err, n, "%s: name too long", dev->name);

@@ -369,8 +369,14 @@ int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max
 	err = read_exact(&st, &msg->payload, msg->hdr.size, e);
 	if (err)
 		goto fail;
-	if (st.dropped || st.truncated) {
+	if (st.dropped) {
 		set_mismatch(e, "fds", 0, st.max_fds, *nfds + st.dropped, false);
+		err = -EPROTO;
+		goto fail;
+	}
+	if (st.truncated) {
+		/* The kernel dropped what did not fit: how many were sent is unknown. */
+		set_error(e, -EPROTO, "fds: more than allowed (control data truncated)");
 		err = -EPROTO;
 		goto fail;
 	}
