@@ -6,8 +6,9 @@
 #   2. fbcon is unbound and the whole framebuffer filled with a 4-pixel tile
 #      (red, green, blue, white along each row) ("pattern written": the
 #      host screenshots and checks it with tests/gpu/check_png.py --tile)
-# With $1 = bench (tools/bench-gpu): full-screen frames are written for
-# $2 seconds (default 10) between "bench start" and "bench end".
+# With $1 = bench or bench,SECONDS (tools/bench --only gpu): full-screen
+# frames are written for SECONDS (default 10) between "bench start" and
+# "bench end", which reports the frames and the time they took.
 fail() {
 	echo "VMM-GUEST: gpu: FAIL: $*"
 	exit 1
@@ -60,28 +61,41 @@ write_frame() {
 
 TILE='\000\000\377\000\000\377\000\000\377\000\000\000\377\377\377\000'
 
-if [ "$1" = bench ]; then
+# Prints the uptime in hundredths of a second (/proc/uptime has two decimals).
+uptime_cs() {
+	read -r up _ </proc/uptime
+	frac=${up#*.}
+	echo $((${up%.*} * 100 + ${frac#0}))
+}
+
+case "$1" in
+bench | bench,*)
+	secs=${1#bench}
+	secs=${secs#,}
+	secs=${secs:-10}
 	make_frame /tmp/frame1 "$TILE"
 	make_frame /tmp/frame2 '\377\000\000\000\000\000\000\000\000\377\000\000\000\000\377\000'
 	for vt in /sys/class/vtconsole/vtcon*; do
 		grep -qi "frame buffer" "$vt/name" 2>/dev/null && echo 0 >"$vt/bind"
 	done
-	secs=${2:-10}
 	echo "VMM-GUEST: gpu: bench start"
-	end=$(($(cut -d. -f1 /proc/uptime) + secs))
+	start=$(uptime_cs)
+	end=$((start + secs * 100))
 	frames=0
 	# Each write of a whole frame is damage the fbdev helper flushes
 	# (transfer + resource flush); writes that outpace it are merged.
-	while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+	while [ "$(uptime_cs)" -lt "$end" ]; do
 		write_frame /tmp/frame1 || fail "write"
 		write_frame /tmp/frame2 || fail "write"
 		frames=$((frames + 2))
 	done
-	echo "VMM-GUEST: gpu: bench end: $frames frames written in $secs s"
+	took=$(($(uptime_cs) - start))
+	echo "VMM-GUEST: gpu: bench end: $frames frames written in $((took / 100)).$((took / 10 % 10))$((took % 10)) s"
 	read -r _
 	echo "VMM-GUEST: gpu: PASS"
 	exit 0
-fi
+	;;
+esac
 
 # Step 1: text on the framebuffer console.
 [ -e /dev/tty1 ] || mknod /dev/tty1 c 4 1
