@@ -11,6 +11,9 @@
  * failed the device. The display thread never takes dev_lock: it owns the
  * socket between start and stop, and the display's own lock guards the
  * framebuffers against screenshots from the loop thread.
+ *
+ * With vnc=HOST:PORT a view-only VNC server (gpu_vnc.c, its own thread)
+ * shows scanout 0; it lives from create to destroy, across resets.
  */
 #include "vhost_user/device_internal.h"
 
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "vhost_user/gpu_display.h"
+#include "vhost_user/gpu_vnc.h"
 #include "vmm/log.h"
 
 #define GPU_ATTACH_TIMEOUT_MS 1000
@@ -36,7 +40,8 @@ struct vu_gpu {
 	struct gpu_display display;
 	pthread_t thread;
 	bool thread_on;
-	int stop_fd; /* eventfd: the display thread exits when it is readable */
+	int stop_fd;	     /* eventfd: the display thread exits when it is readable */
+	struct gpu_vnc *vnc; /* NULL without vnc= */
 };
 
 int vu_gpu_create(struct vhost_user_device *dev)
@@ -52,9 +57,18 @@ int vu_gpu_create(struct vhost_user_device *dev)
 		free(g);
 		return err;
 	}
+	if (dev->spec.vnc.port) {
+		err = gpu_vnc_start(&g->vnc, dev->name, &dev->spec.vnc, cfg.width, cfg.height);
+		if (err) {
+			free(g);
+			return err;
+		}
+		gpu_display_set_vnc(&g->display, g->vnc);
+	}
 	g->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (g->stop_fd < 0) {
 		err = -errno;
+		gpu_vnc_stop(g->vnc);
 		free(g);
 		return err;
 	}
@@ -146,7 +160,9 @@ void vu_gpu_destroy(struct vhost_user_device *dev)
 
 	if (!g)
 		return;
-	vu_gpu_stop(dev);
+	vu_gpu_stop(dev); /* the display thread is gone: nothing else calls the view */
+	gpu_display_set_vnc(&g->display, NULL);
+	gpu_vnc_stop(g->vnc);
 	close(g->stop_fd);
 	pthread_mutex_destroy(&g->lock);
 	free(g);

@@ -4,6 +4,7 @@
 
 #include "vhost_user/device.h"
 #include "vhost_user/frontend.h"
+#include "vhost_user/gpu_vnc.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/trace.h"
 #include "virtio/pci_transport.h"
@@ -36,6 +37,9 @@ struct vu_spec {
 	unsigned timeout_ms;  /* 0 = frontend default */
 	int trace;	      /* -1: as --trace/--trace-file say, 0: off, 1: on */
 	char trace_file[256]; /* this device's own JSON-lines trace, or "" */
+
+	/* gpu: where the VNC view of scanout 0 listens; port 0 = no view. */
+	struct gpu_vnc_addr vnc;
 };
 
 enum vu_dev_state { VU_DEV_IDLE, VU_DEV_ACTIVE, VU_DEV_PAUSED, VU_DEV_FAILED };

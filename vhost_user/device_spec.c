@@ -7,6 +7,8 @@
  *   mac=xx:..:xx  net: the MAC address the VMM serves in config space
  *   qsize=N       largest queue size offered (power of two, default 256)
  *   timeout=MS    how long to wait for each back-end reply
+ *   vnc=HOST:PORT gpu: a view-only VNC server showing scanout 0 (HOST an
+ *                 IPv4 address; a bare PORT means 127.0.0.1)
  */
 #include "vhost_user/device_internal.h"
 
@@ -64,6 +66,12 @@ static int apply_key(struct vu_spec *s, const char *key, const char *value, char
 		if (parse_mac(value, s->mac))
 			goto bad;
 		s->mac_set = true;
+	} else if (!strcmp(key, "vnc") && id == VIRTIO_ID_GPU) {
+		if (gpu_vnc_parse_addr(value, &s->vnc)) {
+			snprintf(err, n, "bad value for key 'vnc': '%s' (want IPV4:PORT or PORT)",
+				 value);
+			return -EINVAL;
+		}
 	} else if (!strcmp(key, "qsize")) {
 		if (parse_uint(value, 1, VHOST_USER_MAX_QUEUE_SIZE, &s->queue_size) ||
 		    (s->queue_size & (s->queue_size - 1)))

@@ -258,6 +258,7 @@ static int dispatch(struct gpu_display *d)
 		break;
 	case GPU_DISPLAY_UPDATE:
 		d->scanouts[rx->fixed.update.scanout_id].updates++;
+		gpu_fb_update_done(d, &rx->fixed.update);
 		log_debug(d->log_component, "%s: UPDATE scanout %u: %ux%u+%u+%u", d->name,
 			  rx->fixed.update.scanout_id, rx->fixed.update.width,
 			  rx->fixed.update.height, rx->fixed.update.x, rx->fixed.update.y);

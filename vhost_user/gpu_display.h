@@ -20,6 +20,7 @@
 #include "vmm/log.h"
 
 struct vhost_user_frontend;
+struct gpu_vnc;
 
 #define GPU_DISPLAY_MAX_SCANOUTS 16 /* VIRTIO_GPU_MAX_SCANOUTS */
 #define GPU_DISPLAY_MAX_DIM 16384u
@@ -136,6 +137,7 @@ struct gpu_display {
 	struct gpu_display_stats stats;
 	struct log_ratelimit rl;
 	struct gpu_scanout scanouts[GPU_DISPLAY_MAX_SCANOUTS];
+	struct gpu_vnc *vnc; /* live view of scanout 0, or NULL; not owned */
 };
 
 /*
@@ -192,7 +194,16 @@ const struct gpu_scanout *gpu_display_scanout(const struct gpu_display *d, unsig
  */
 int gpu_display_screenshot(struct gpu_display *d, unsigned scanout, const char *path);
 
-/* Closes the socket, frees every framebuffer; d may be opened again. */
+/*
+ * Shows scanout 0 on vnc (gpu_vnc.h) from now on: its size, and every
+ * SCANOUT, UPDATE and disable that follows, as they are served (NULL:
+ * none). Not owned: stop vnc only once d calls it no more (set NULL, or d
+ * closed for good). The caller serialises this with the display's other
+ * calls. Survives gpu_display_close; gpu_display_init clears it.
+ */
+void gpu_display_set_vnc(struct gpu_display *d, struct gpu_vnc *vnc);
+
+/* Closes the socket, frees every framebuffer (the VNC view goes black); d may be opened again. */
 void gpu_display_close(struct gpu_display *d);
 
 /* The 128-byte EDID 1.4 block we hand out for a width x height mode. */

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include "vhost_user/gpu_display_internal.h"
+#include "vhost_user/gpu_vnc.h"
 #include "vmm/png.h"
+
+#define VNC_SCANOUT 0 /* the scanout a VNC view shows */
 
 #define refuse(d, ...) log_warn_ratelimited(&(d)->rl, (d)->log_component, __VA_ARGS__)
 
@@ -17,6 +20,12 @@ static struct gpu_scanout *scanout_of(struct gpu_display *d, uint32_t id, const 
 		return NULL;
 	}
 	return &d->scanouts[id];
+}
+
+/* The VNC view, when there is one and it shows scanout id. */
+static struct gpu_vnc *vnc_of(struct gpu_display *d, uint32_t id)
+{
+	return id == VNC_SCANOUT ? d->vnc : NULL;
 }
 
 static void free_pixels(struct gpu_scanout *s)
@@ -36,6 +45,8 @@ int gpu_fb_set_scanout(struct gpu_display *d, const struct gpu_display_scanout_m
 	s->dmabuf = false;
 	if (m->width == 0 || m->height == 0) {
 		free_pixels(s);
+		if (vnc_of(d, m->scanout_id))
+			gpu_vnc_blank(d->vnc);
 		log_info(d->log_component, "%s: scanout %u disabled", d->name, m->scanout_id);
 		return 0;
 	}
@@ -55,6 +66,8 @@ int gpu_fb_set_scanout(struct gpu_display *d, const struct gpu_display_scanout_m
 	s->pixels = pixels;
 	s->width = m->width;
 	s->height = m->height;
+	if (vnc_of(d, m->scanout_id))
+		gpu_vnc_resize(d->vnc, m->width, m->height);
 	log_info(d->log_component, "%s: scanout %u is %ux%u", d->name, m->scanout_id, m->width,
 		 m->height);
 	return 0;
@@ -112,6 +125,14 @@ unsigned gpu_fb_update_iov(struct gpu_display *d, const struct gpu_display_updat
 	return n;
 }
 
+void gpu_fb_update_done(struct gpu_display *d, const struct gpu_display_update *u)
+{
+	const struct gpu_scanout *s = &d->scanouts[u->scanout_id];
+
+	if (vnc_of(d, u->scanout_id) && s->pixels)
+		gpu_vnc_update(d->vnc, s->pixels, s->width, u->x, u->y, u->width, u->height);
+}
+
 int gpu_fb_cursor_pos(struct gpu_display *d, const struct gpu_display_cursor_pos *p, bool visible)
 {
 	struct gpu_scanout *s = scanout_of(d, p->scanout_id, "CURSOR_POS");
@@ -158,6 +179,8 @@ int gpu_fb_dmabuf_scanout(struct gpu_display *d, const struct gpu_display_dmabuf
 	}
 	s->dmabuf = true;
 	s->dmabuf_info = *m;
+	if (vnc_of(d, m->scanout_id))
+		gpu_vnc_blank(d->vnc); /* what it shows is no longer the scanout */
 	log_warn_ratelimited(&d->rl, d->log_component,
 			     "%s: scanout %u shows a %ux%u dmabuf (fourcc 0x%x) we cannot read; "
 			     "screenshots of it are unavailable",
@@ -187,6 +210,19 @@ void gpu_fb_free_all(struct gpu_display *d)
 	for (i = 0; i < GPU_DISPLAY_MAX_SCANOUTS; i++) {
 		free_pixels(&d->scanouts[i]);
 		memset(&d->scanouts[i], 0, sizeof(d->scanouts[i]));
+	}
+	if (d->vnc)
+		gpu_vnc_blank(d->vnc);
+}
+
+void gpu_display_set_vnc(struct gpu_display *d, struct gpu_vnc *vnc)
+{
+	const struct gpu_scanout *s = &d->scanouts[VNC_SCANOUT];
+
+	d->vnc = vnc;
+	if (vnc && s->pixels && !s->dmabuf) {
+		gpu_vnc_resize(vnc, s->width, s->height);
+		gpu_vnc_update(vnc, s->pixels, s->width, 0, 0, s->width, s->height);
 	}
 }
 

@@ -25,6 +25,9 @@ int gpu_fb_dmabuf_update(struct gpu_display *d, const struct gpu_display_update 
 unsigned gpu_fb_update_iov(struct gpu_display *d, const struct gpu_display_update *u,
 			   uint64_t offset, struct iovec *iov, unsigned max);
 
+/* A checked UPDATE's pixels are all in: passes them to the VNC view if it shows that scanout. */
+void gpu_fb_update_done(struct gpu_display *d, const struct gpu_display_update *u);
+
 void gpu_fb_free_all(struct gpu_display *d);
 
 #endif

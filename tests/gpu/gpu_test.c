@@ -3,7 +3,11 @@
  * virtio-gpu driver on memfd guest memory (2D commands on the control
  * queue, a cursor command) while gpu_display serves the display socket,
  * then checks the framebuffer and writes a screenshot. Usage:
- *   gpu_test SOCKET SCREENSHOT.png
+ *   gpu_test SOCKET SCREENSHOT.png [VNC_ADDR CLIENT_CMD AFTER.png]
+ * With VNC_ADDR ("127.0.0.1:PORT") the display also feeds a gpu_vnc view;
+ * once the pattern is on screen CLIENT_CMD (a shell command, the VNC
+ * clients) runs, then the rectangle is drawn and flushed once more and a
+ * second screenshot goes to AFTER.png: the display must be undisturbed.
  * Prints one "ok"/"not ok" line per check; exits 1 when any failed.
  */
 #include <errno.h>
@@ -21,6 +25,7 @@
 #include "virtio/vq_driver.h"
 #include "vhost_user/frontend.h"
 #include "vhost_user/gpu_display.h"
+#include "vhost_user/gpu_vnc.h"
 #include "vmm/memory.h"
 
 #define DATA_GPA 0x1000000ull
@@ -38,6 +43,7 @@ struct gpu_test {
 	struct vhost_user_frontend fe;
 	struct gpu_display display;
 	struct test_vq vqs[2];
+	struct gpu_vnc *vnc; /* NULL without VNC_ADDR */
 };
 
 static void check(struct gpu_test *t, bool cond, const char *fmt, ...)
@@ -146,6 +152,8 @@ static int attach_display_and_start(struct gpu_test *t)
 	unsigned i;
 	int err = gpu_display_init(&t->display, "gpu0", &cfg);
 
+	if (!err && t->vnc)
+		gpu_display_set_vnc(&t->display, t->vnc);
 	if (!err)
 		err = gpu_display_attach(&t->display, &t->fe, 2000);
 	check(t,
@@ -346,6 +354,31 @@ static void run_cursor(struct gpu_test *t)
 	      "UPDATE_CURSOR: CURSOR_UPDATE (64x64 shape) at %u,%u", s->cursor_x, s->cursor_y);
 }
 
+static int start_vnc(struct gpu_test *t, const char *text)
+{
+	struct gpu_vnc_addr addr;
+	int err = gpu_vnc_parse_addr(text, &addr);
+
+	if (!err)
+		err = gpu_vnc_start(&t->vnc, "gpu0", &addr, PATTERN_W, PATTERN_H);
+	check(t, err == 0, "VNC view listening on %s: %s", text, strerror(-err));
+	return err;
+}
+
+/* The VNC clients run against the live view; afterwards the display must still work. */
+static void run_vnc_clients(struct gpu_test *t, const char *cmd, const char *after_png)
+{
+	int status, err;
+
+	fflush(stdout);
+	status = system(cmd);
+	check(t, status == 0, "VNC clients (%s) exited with status %d", cmd, status);
+	transfer_and_flush(t, RECT_X, RECT_Y, RECT_W, RECT_H, "after the VNC clients");
+	check_framebuffer(t, true, "after the VNC clients");
+	err = gpu_display_screenshot(&t->display, 0, after_png);
+	check(t, err == 0, "screenshot after the VNC clients to %s: %s", after_png, strerror(-err));
+}
+
 int main(int argc, char **argv)
 {
 	static struct gpu_test t;
@@ -353,14 +386,18 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_set_level(getenv("VU_DEBUG") ? LOG_DEBUG : LOG_WARN);
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s SOCKET SCREENSHOT.png\n", argv[0]);
+	if (argc != 3 && argc != 6) {
+		fprintf(stderr, "usage: %s SOCKET SCREENSHOT.png [VNC_ADDR CLIENT_CMD AFTER.png]\n",
+			argv[0]);
 		return 2;
 	}
-	if (setup(&t, argv[1]) == 0 && attach_display_and_start(&t) == 0) {
+	if ((argc == 3 || start_vnc(&t, argv[3]) == 0) && setup(&t, argv[1]) == 0 &&
+	    attach_display_and_start(&t) == 0) {
 		check_display_info(&t);
 		create_and_attach(&t);
 		run_scanout(&t, argv[2]);
+		if (t.vnc)
+			run_vnc_clients(&t, argv[4], argv[5]);
 		run_cursor(&t);
 		check(&t, t.display.stats.refused == 0, "no display message refused");
 		check(&t, vhost_user_frontend_stop_queue(&t.fe, 0, &base) == 0,
@@ -368,6 +405,7 @@ int main(int argc, char **argv)
 	}
 	vhost_user_frontend_close(&t.fe);
 	gpu_display_close(&t.display);
+	gpu_vnc_stop(t.vnc); /* after the display stopped feeding it */
 	test_vq_destroy(&t.vqs[0]);
 	test_vq_destroy(&t.vqs[1]);
 	guest_memory_destroy(&t.mem);
