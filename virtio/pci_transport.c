@@ -109,7 +109,8 @@ static void ioeventfds_off(struct virtio_pci *t)
 		struct virtio_pci_queue *q = &t->queues[i];
 		if (!q->ioeventfd_on)
 			continue;
-		t->plat.ioeventfd(t->plat.ctx, q->kick_fd, q->ioeventfd_addr, 2, false);
+		t->plat.ioeventfd(t->plat.ctx, q->kick_fd, q->ioeventfd_addr, q->ioeventfd_len,
+				  false);
 		q->ioeventfd_on = false;
 	}
 }
@@ -122,7 +123,19 @@ static void ioeventfds_on(struct virtio_pci *t, uint64_t bar_addr)
 		struct virtio_pci_queue *q = &t->queues[i];
 		uint64_t addr =
 		    bar_addr + VIRTIO_PCI_NOTIFY_OFFSET + i * VIRTIO_PCI_NOTIFY_MULTIPLIER;
-		int err = t->plat.ioeventfd(t->plat.ctx, q->kick_fd, addr, 2, true);
+		/*
+		 * Length 0 matches a write of any size and lets KVM take its
+		 * fast MMIO path: it skips the instruction instead of decoding
+		 * and emulating it, which under nested virtualization is most
+		 * of a kick's cost. Kernels without it get the 2-byte match.
+		 */
+		unsigned len = 0;
+		int err = t->plat.ioeventfd(t->plat.ctx, q->kick_fd, addr, len, true);
+
+		if (err == -EINVAL) {
+			len = 2;
+			err = t->plat.ioeventfd(t->plat.ctx, q->kick_fd, addr, len, true);
+		}
 
 		/* Without it kicks still work, through an exit and notify_write. */
 		if (err) {
@@ -133,6 +146,7 @@ static void ioeventfds_on(struct virtio_pci *t, uint64_t bar_addr)
 		}
 		q->ioeventfd_on = true;
 		q->ioeventfd_addr = addr;
+		q->ioeventfd_len = len;
 	}
 }
 

@@ -116,6 +116,7 @@ struct virtio_pci_queue {
 	int kick_fd;
 	bool ioeventfd_on;
 	uint64_t ioeventfd_addr;
+	unsigned ioeventfd_len; /* 0 (any write, KVM's fast MMIO path) or 2 */
 };
 
 struct virtio_pci {
