@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tests/vhost_user/backend_test.h"
 
@@ -86,15 +87,23 @@ int test_configure(struct test_ctx *t, uint64_t driver_features)
 
 int test_start_queues(struct test_ctx *t, struct test_vq *vqs, const uint16_t *bases, unsigned n)
 {
+	struct timespec t0, t1;
 	unsigned i;
-	int err = 0;
+	int err = 0, acked;
 
+	/* As the VMM activates a device: ring requests pipelined, acks read after. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vhost_user_frontend_batch_begin(&t->fe);
 	for (i = 0; i < n && !err; i++) {
 		struct vhost_user_vring ring = test_vq_ring(&vqs[i], bases ? bases[i] : 0);
 
 		err = vhost_user_frontend_start_queue(&t->fe, i, &ring);
 	}
-	check(t, err == 0, "start %u queue(s)%s", n, bases ? " again" : "");
+	acked = vhost_user_frontend_batch_end(&t->fe);
+	err = err ? err : acked;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	check(t, err == 0, "start %u queue(s)%s: %ld us to the last ack", n, bases ? " again" : "",
+	      (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	if (!err && vhost_user_frontend_has_protocol(&t->fe, VHOST_USER_PROTOCOL_F_STATUS)) {
 		uint8_t status = 0;
 
