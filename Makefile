@@ -18,7 +18,6 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
 LDLIBS += -lz # zlib: PNG screenshots (vmm/png.c)
-LDLIBS += $(shell pkg-config --libs libvncserver 2>/dev/null || echo -lvncserver) # gpu vnc= view
 CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 
 CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c arch/$(ARCH)/*.c)

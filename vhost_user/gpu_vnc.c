@@ -2,6 +2,7 @@
 #include "vhost_user/gpu_vnc.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <rfb/rfb.h>
@@ -21,7 +22,33 @@
 #define VNC_STOP_WAIT_S 3
 #define LIBVNC_LOG "libvncserver"
 
+/*
+ * LibVNCServer, loaded only when a view is asked for: linked in, it and the
+ * TLS and crypto libraries it pulls in cost every VM about 3 MiB of private
+ * memory at start-up, viewer or not. Never unloaded: an abandoned VNC
+ * thread may still be running its code.
+ */
+struct libvnc {
+	__typeof__(rfbGetScreen) *GetScreen;
+	__typeof__(rfbInitServer) *InitServer;
+	__typeof__(rfbShutdownServer) *ShutdownServer;
+	__typeof__(rfbScreenCleanup) *ScreenCleanup;
+	__typeof__(rfbProcessEvents) *ProcessEvents;
+	__typeof__(rfbMarkRectAsModified) *MarkRectAsModified;
+	__typeof__(rfbNewFramebuffer) *NewFramebuffer;
+	__typeof__(rfbGetClientIterator) *GetClientIterator;
+	__typeof__(rfbClientIteratorNext) *ClientIteratorNext;
+	__typeof__(rfbReleaseClientIterator) *ReleaseClientIterator;
+	rfbLogProc *log, *err; /* the library's rfbLog and rfbErr hooks */
+};
+
+#define LIBVNC_SONAME "libvncserver.so.1"
+/* The exported name after rfb.h's macros (rfbInitServer is one). */
+#define SYMBOL_NAME(x) #x
+#define SYMBOL(x) SYMBOL_NAME(x)
+
 struct gpu_vnc {
+	struct libvnc lib;
 	char name[32];
 	char log_component[48];
 	char where[32]; /* "127.0.0.1:5901", for log lines */
@@ -66,6 +93,42 @@ static void vnc_log(const char *fmt, ...)
 	errno = saved_errno;
 }
 
+static int libvnc_load(struct libvnc *l, const char *component)
+{
+	void *h = dlopen(LIBVNC_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const struct {
+		void **slot;
+		const char *name;
+	} syms[] = {
+	    {(void **)&l->GetScreen, SYMBOL(rfbGetScreen)},
+	    {(void **)&l->InitServer, SYMBOL(rfbInitServer)},
+	    {(void **)&l->ShutdownServer, SYMBOL(rfbShutdownServer)},
+	    {(void **)&l->ScreenCleanup, SYMBOL(rfbScreenCleanup)},
+	    {(void **)&l->ProcessEvents, SYMBOL(rfbProcessEvents)},
+	    {(void **)&l->MarkRectAsModified, SYMBOL(rfbMarkRectAsModified)},
+	    {(void **)&l->NewFramebuffer, SYMBOL(rfbNewFramebuffer)},
+	    {(void **)&l->GetClientIterator, SYMBOL(rfbGetClientIterator)},
+	    {(void **)&l->ClientIteratorNext, SYMBOL(rfbClientIteratorNext)},
+	    {(void **)&l->ReleaseClientIterator, SYMBOL(rfbReleaseClientIterator)},
+	    {(void **)&l->log, SYMBOL(rfbLog)},
+	    {(void **)&l->err, SYMBOL(rfbErr)},
+	};
+
+	if (!h) {
+		log_error(component, "vnc=: cannot load %s (%s); install libvncserver1",
+			  LIBVNC_SONAME, dlerror());
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		*syms[i].slot = dlsym(h, syms[i].name);
+		if (!*syms[i].slot) {
+			log_error(component, "vnc=: %s lacks %s", LIBVNC_SONAME, syms[i].name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
 /*
  * rfbLog and rfbErr are process-wide function pointers. They are written
  * only here, before the first server (and so the first LibVNCServer thread)
@@ -74,12 +137,12 @@ static void vnc_log(const char *fmt, ...)
  * matters to the user (cannot listen, clients coming and going) we log
  * ourselves.
  */
-static void install_log_hooks(void)
+static void install_log_hooks(const struct libvnc *l)
 {
-	if (rfbLog != vnc_log)
-		rfbLog = vnc_log;
-	if (rfbErr != vnc_log)
-		rfbErr = vnc_log;
+	if (*l->log != vnc_log)
+		*l->log = vnc_log;
+	if (*l->err != vnc_log)
+		*l->err = vnc_log;
 }
 
 int gpu_vnc_parse_addr(const char *text, struct gpu_vnc_addr *addr)
@@ -177,12 +240,12 @@ static void switch_framebuffer(struct gpu_vnc *v, uint32_t *fresh, uint32_t w, u
 	rfbClientPtr cl;
 
 	v->fb = fresh;
-	rfbNewFramebuffer(v->screen, (char *)fresh, (int)w, (int)h, 8, 3, 4);
+	v->lib.NewFramebuffer(v->screen, (char *)fresh, (int)w, (int)h, 8, 3, 4);
 	set_server_format(v->screen);
-	it = rfbGetClientIterator(v->screen);
-	while ((cl = rfbClientIteratorNext(it)))
+	it = v->lib.GetClientIterator(v->screen);
+	while ((cl = v->lib.ClientIteratorNext(it)))
 		v->screen->setTranslateFunction(cl);
-	rfbReleaseClientIterator(it);
+	v->lib.ReleaseClientIterator(it);
 	free(old); /* single-threaded LibVNCServer: nothing reads it any more */
 }
 
@@ -212,7 +275,7 @@ static void take_changes(struct gpu_vnc *v)
 	if (fresh)
 		switch_framebuffer(v, fresh, w, h);
 	else if (dirty)
-		rfbMarkRectAsModified(v->screen, (int)x0, (int)y0, (int)x1, (int)y1);
+		v->lib.MarkRectAsModified(v->screen, (int)x0, (int)y0, (int)x1, (int)y1);
 	else if (w)
 		log_warn_ratelimited(&v->rl, v->log_component,
 				     "%s: VNC: no memory for a %ux%u view; retrying", v->name, w,
@@ -228,8 +291,8 @@ static void free_shared(struct gpu_vnc *v)
 
 static void close_screen(struct gpu_vnc *v)
 {
-	rfbShutdownServer(v->screen, TRUE);
-	rfbScreenCleanup(v->screen);
+	v->lib.ShutdownServer(v->screen, TRUE);
+	v->lib.ScreenCleanup(v->screen);
 	v->screen = NULL;
 	free(v->fb);
 	v->fb = NULL;
@@ -242,7 +305,7 @@ static void *vnc_thread(void *arg)
 
 	while (!stopping) {
 		take_changes(v);
-		rfbProcessEvents(v->screen, VNC_POLL_US);
+		v->lib.ProcessEvents(v->screen, VNC_POLL_US);
 		pthread_mutex_lock(&v->lock);
 		stopping = v->stopping;
 		pthread_mutex_unlock(&v->lock);
@@ -260,7 +323,7 @@ static void *vnc_thread(void *arg)
 /* Creates the rfbScreen and binds its port; logs why when it cannot. */
 static int open_screen(struct gpu_vnc *v, const struct gpu_vnc_addr *addr, uint32_t w, uint32_t h)
 {
-	rfbScreenInfoPtr s = rfbGetScreen(NULL, NULL, (int)w, (int)h, 8, 3, 4);
+	rfbScreenInfoPtr s = v->lib.GetScreen(NULL, NULL, (int)w, (int)h, 8, 3, 4);
 	int err;
 
 	if (!s)
@@ -281,13 +344,13 @@ static int open_screen(struct gpu_vnc *v, const struct gpu_vnc_addr *addr, uint3
 	s->newClientHook = on_new_client;
 	/* ignoreSIGPIPE stays on: it sets SIG_IGN, which the VMM has already done. */
 	errno = 0;
-	rfbInitServer(s);
+	v->lib.InitServer(s);
 	if (s->listenSock == RFB_INVALID_SOCKET) {
 		err = errno ? -errno : -EADDRNOTAVAIL;
 		log_error(v->log_component, "%s: cannot listen for VNC on %s: %s", v->name,
 			  v->where, strerror(-err));
-		rfbShutdownServer(s, TRUE);
-		rfbScreenCleanup(s);
+		v->lib.ShutdownServer(s, TRUE);
+		v->lib.ScreenCleanup(s);
 		return err;
 	}
 	v->screen = s;
@@ -305,12 +368,17 @@ int gpu_vnc_start(struct gpu_vnc **out, const char *name, const struct gpu_vnc_a
 	if (!addr->port || !width || !height || width > GPU_DISPLAY_MAX_DIM ||
 	    height > GPU_DISPLAY_MAX_DIM || strlen(name) >= sizeof(v->name))
 		return -EINVAL;
-	install_log_hooks();
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	strcpy(v->name, name);
 	snprintf(v->log_component, sizeof(v->log_component), "gpu-vnc %s", name);
+	err = libvnc_load(&v->lib, v->log_component);
+	if (err) {
+		free(v);
+		return err;
+	}
+	install_log_hooks(&v->lib);
 	inet_ntop(AF_INET, &addr->host, host, sizeof(host));
 	snprintf(v->where, sizeof(v->where), "%s:%u", host, addr->port);
 	v->port = addr->port;
