@@ -12,6 +12,9 @@
 
 #include "vhost_user/trace.h"
 
+/* How many reply timeouts a wait may last while the back-end's channel keeps it busy. */
+#define BUSY_WAIT_FACTOR 10
+
 static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
@@ -90,7 +93,7 @@ static int send_request(struct vhost_user_frontend *fe, uint32_t request, uint32
 static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_reply_spec *spec,
 		      struct vhost_user_msg *reply, int *fds)
 {
-	int64_t deadline = monotonic_ms() + fe->timeout_ms;
+	int64_t start = monotonic_ms(), deadline = start + fe->timeout_ms;
 	struct vhost_user_error e = {0};
 	int scratch[VHOST_USER_MAX_FDS];
 	unsigned nfds = 0;
@@ -110,8 +113,16 @@ static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 			return vu_fail_errno(fe, spec->request, "reply timeout", -ETIMEDOUT);
 		if (pfd[0].revents)
 			break;
-		if (pfd[1].revents)
+		if (pfd[1].revents) {
 			vhost_user_frontend_handle_backend_request(fe);
+			/*
+			 * A back-end busy on its channel is alive: the wait restarts
+			 * while it makes progress, up to BUSY_WAIT_FACTOR timeouts
+			 * (a flood must not hold us for ever).
+			 */
+			if (deadline < start + BUSY_WAIT_FACTOR * (int64_t)fe->timeout_ms)
+				deadline = monotonic_ms() + fe->timeout_ms;
+		}
 	}
 	deadline -= monotonic_ms();
 	/* vhost_user_recv_reply, split so that the trace sees what failed the checks. */
