@@ -121,8 +121,6 @@ void vu_watches_stop(struct vhost_user_device *dev);
 /* device_run.c: marks the device failed (NEEDS_RESET) with one log line; lock held. */
 void vu_fail_device(struct vhost_user_device *dev, const char *cause);
 
-uint64_t vu_now_ns(void);
-
 /*
  * device_run.c: the activation's acks are all in (read on the loop or by a
  * later request): logs the activation time. Lock held.

@@ -4,6 +4,7 @@
  * one log line); device_events.c finishes a failure on the loop thread.
  */
 #include "vhost_user/device_internal.h"
+#include "vmm/clock.h"
 
 #include <errno.h>
 #include <linux/virtio_config.h>
@@ -17,14 +18,6 @@
 
 #define BIT(n) (1ull << (n))
 #define DRAIN_LIMIT_MS 1000 /* how long pause waits for in-flight requests */
-
-uint64_t vu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void signal_fd(int fd)
 {
@@ -144,7 +137,7 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 		    unsigned nqueues)
 {
 	struct vhost_user_device *dev = opaque;
-	uint64_t start = vu_now_ns();
+	uint64_t start = monotonic_ns();
 	int err;
 
 	if (dev->state == VU_DEV_FAILED || nqueues != dev->nqueues)
@@ -163,7 +156,7 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 		return err;
 	}
 	dev->state = VU_DEV_ACTIVE;
-	dev->activation_vcpu_ns = vu_now_ns() - start;
+	dev->activation_vcpu_ns = monotonic_ns() - start;
 	if (vhost_user_frontend_acks_outstanding(&dev->fe)) {
 		dev->activation_start_ns = start;
 		vu_arm_ack_timer(dev);
@@ -222,11 +215,11 @@ void vu_dev_reset(void *opaque)
 static void drain_ring(struct vhost_user_device *dev, unsigned i)
 {
 	const volatile uint16_t *used = guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
-	uint64_t deadline = vu_now_ns() + DRAIN_LIMIT_MS * 1000000ull;
+	uint64_t deadline = monotonic_ns() + DRAIN_LIMIT_MS * 1000000ull;
 	const struct timespec pause = {.tv_nsec = 100000};
 
 	while (used && used[1] != dev->saved_base[i]) {
-		if (vu_now_ns() > deadline) {
+		if (monotonic_ns() > deadline) {
 			log_warn(dev->fe.log_component, "%s: queue %u: %u requests still in flight",
 				 dev->name, i, (uint16_t)(dev->saved_base[i] - used[1]));
 			return;
@@ -248,7 +241,7 @@ static void settle_ring(struct vhost_user_device *dev, unsigned i)
 {
 	const volatile uint16_t *avail = guest_memory_ptr(&dev->vm->mem, dev->queues[i].driver, 4);
 	const volatile uint16_t *used = guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
-	uint64_t now = vu_now_ns(), deadline = now + DRAIN_LIMIT_MS * 1000000ull;
+	uint64_t now = monotonic_ns(), deadline = now + DRAIN_LIMIT_MS * 1000000ull;
 	uint64_t quiet_since = now;
 	const struct timespec pause = {.tv_nsec = 100000};
 	uint16_t last_used;
@@ -259,7 +252,7 @@ static void settle_ring(struct vhost_user_device *dev, unsigned i)
 	while (used[1] != avail[1] && now < deadline &&
 	       now - quiet_since < SETTLE_QUIET_MS * 1000000ull) {
 		nanosleep(&pause, NULL);
-		now = vu_now_ns();
+		now = monotonic_ns();
 		if (used[1] != last_used) {
 			last_used = used[1];
 			quiet_since = now;

@@ -1,5 +1,6 @@
 /* Frontend messaging: requests, replies, acks, and serving the back-end's request channel. */
 #include "vhost_user/frontend_internal.h"
+#include "vmm/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -14,22 +15,6 @@
 
 /* How many reply timeouts a wait may last while the back-end's channel keeps it busy. */
 #define BUSY_WAIT_FACTOR 10
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void trace_msg(struct vhost_user_frontend *fe, enum vhost_user_trace_dir dir,
 		      bool backend_channel, const struct vhost_user_msg *msg, const int *fds,

@@ -1,5 +1,6 @@
 /* The vhost-user-gpu display channel: incremental message receiver, request handlers, replies. */
 #include "vhost_user/gpu_display.h"
+#include "vmm/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,18 +124,10 @@ void gpu_display_close(struct gpu_display *d)
 	gpu_fb_free_all(d);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Writes all of buf, waiting for room at most REPLY_TIMEOUT_MS overall. */
 static int send_all(int fd, const uint8_t *buf, size_t len)
 {
-	int64_t deadline = now_ms() + REPLY_TIMEOUT_MS;
+	int64_t deadline = monotonic_ms() + REPLY_TIMEOUT_MS;
 
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -148,7 +141,7 @@ static int send_all(int fd, const uint8_t *buf, size_t len)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
-		left = deadline - now_ms();
+		left = deadline - monotonic_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		poll(&pfd, 1, (int)left);
@@ -496,7 +489,7 @@ int gpu_display_handle_readable(struct gpu_display *d)
 int gpu_display_serve(struct gpu_display *d, int timeout_ms,
 		      bool (*done)(const struct gpu_display *d, void *arg), void *arg)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = monotonic_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd = {.fd = d->fd, .events = POLLIN};
@@ -507,7 +500,7 @@ int gpu_display_serve(struct gpu_display *d, int timeout_ms,
 			return 0;
 		if (d->fd < 0)
 			return -ENOTCONN;
-		left = deadline - now_ms();
+		left = deadline - monotonic_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (poll(&pfd, 1, (int)left) > 0) {

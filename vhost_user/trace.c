@@ -1,5 +1,6 @@
 /* vhost-user protocol trace: decodes each message once per sink, as text or as a JSON line. */
 #include "vhost_user/trace.h"
+#include "vmm/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -536,14 +537,6 @@ size_t vhost_user_trace_format(char *buf, size_t len, bool json, uint64_t t_ns,
 		em_raw(&em, "}");
 	}
 	return em.pos;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int vhost_user_trace_open(struct vhost_user_trace *t, FILE *text, const char *json_path)

@@ -1,5 +1,6 @@
 /* vhost-user messages on a unix socket: send with fds, exact-size receive, reply checks. */
 #include "vhost_user/wire.h"
+#include "vmm/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -237,14 +238,6 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits until sock is readable or the deadline (ms, < 0: none) passes. */
 static int wait_readable(int sock, int64_t deadline)
 {
@@ -255,7 +248,7 @@ static int wait_readable(int sock, int64_t deadline)
 		int r;
 
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - monotonic_ms();
 			timeout = left > 0 ? (int)left : 0;
 		}
 		r = poll(&pfd, 1, timeout);
@@ -346,7 +339,7 @@ int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max
 		    unsigned *nfds, int timeout_ms, struct vhost_user_error *e)
 {
 	struct recv_state st = {.sock = sock,
-				.deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms,
+				.deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms,
 				.fds = fds,
 				.max_fds =
 				    max_fds < VHOST_USER_MAX_FDS ? max_fds : VHOST_USER_MAX_FDS,

@@ -1,5 +1,6 @@
 /* A minimal split-virtqueue driver: descriptor chains in, used entries out. */
 #include "virtio/vq_driver.h"
+#include "vmm/clock.h"
 
 #include <errno.h>
 #include <linux/virtio_ring.h>
@@ -88,14 +89,6 @@ void test_vq_kick(struct test_vq *vq)
 		return;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void drain_call(struct test_vq *vq)
 {
 	uint64_t count;
@@ -107,7 +100,7 @@ static void drain_call(struct test_vq *vq)
 int test_vq_wait_used(struct test_vq *vq, int timeout_ms, uint32_t *id, uint32_t *len)
 {
 	struct vring_used *used = guest_memory_ptr(vq->mem, vq->used_gpa, 4 + 8u * vq->size);
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = monotonic_ms() + timeout_ms;
 
 	for (;;) {
 		struct pollfd pfd = {.fd = vq->call_fd, .events = POLLIN};
@@ -122,7 +115,7 @@ int test_vq_wait_used(struct test_vq *vq, int timeout_ms, uint32_t *id, uint32_t
 			vq->used_seen++;
 			return 0;
 		}
-		left = deadline - now_ms();
+		left = deadline - monotonic_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		poll(&pfd, 1, left > 50 ? 50 : (int)left);

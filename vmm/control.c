@@ -1,5 +1,6 @@
 /* The control socket: JSON-lines commands (status, pause, resume, screenshot, quit). */
 #include "vmm/control.h"
+#include "vmm/clock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -171,14 +172,6 @@ int control_parse_command(const char *line, char *cmd, unsigned cmd_size, const 
 	return 0;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void client_close(struct control_client *cl)
 {
 	struct control *ctl = cl->ctl;
@@ -245,7 +238,7 @@ static void devices_sleep_wake(struct control *ctl, bool pause, const char **fai
 static void cmd_pause_resume(struct control *ctl, bool pause, char *out, size_t size)
 {
 	const char *failed = NULL;
-	uint64_t start = now_us();
+	uint64_t start = monotonic_ns();
 
 	if (pause && !ctl->paused) {
 		vcpus_pause(ctl->vm);
@@ -262,9 +255,10 @@ static void cmd_pause_resume(struct control *ctl, bool pause, char *out, size_t 
 		    pause ? "paused" : "running", failed);
 	else
 		snprintf(out, size, "{\"ok\":true,\"state\":\"%s\",\"latency_us\":%llu}",
-			 pause ? "paused" : "running", (unsigned long long)(now_us() - start));
+			 pause ? "paused" : "running",
+			 (unsigned long long)((monotonic_ns() - start) / 1000));
 	log_info("control", "%s in %llu us", pause ? "paused" : "resumed",
-		 (unsigned long long)(now_us() - start));
+		 (unsigned long long)((monotonic_ns() - start) / 1000));
 }
 
 /*

@@ -1,5 +1,6 @@
 /* Logging to stderr with a monotonic timestamp and a component prefix. */
 #include "vmm/log.h"
+#include "vmm/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,13 +16,6 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
 	return log_threshold;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 void log_msg(enum log_level level, const char *component, const char *fmt, ...)

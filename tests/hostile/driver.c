@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tests/hostile/cases.h"
+#include "vmm/clock.h"
 #include "vhost_user/frontend.h"
 #include "vhost_user/trace.h"
 
@@ -44,14 +45,6 @@ struct run {
 	unsigned config_changes;
 	const char *failed_step;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int count_fds(void)
 {
@@ -77,9 +70,9 @@ static const struct vhost_user_backend_ops ops = {.config_changed = config_chang
 /* Plays the event loop: serves the back-end channel until it is quiet. */
 static void serve_channel(struct run *r, int quiet_ms)
 {
-	int64_t give_up = now_ms() + TIME_LIMIT_MS / 2;
+	int64_t give_up = monotonic_ms() + TIME_LIMIT_MS / 2;
 
-	while (r->fe.backend_fd >= 0 && now_ms() < give_up) {
+	while (r->fe.backend_fd >= 0 && monotonic_ms() < give_up) {
 		struct pollfd pfd = {.fd = r->fe.backend_fd, .events = POLLIN};
 
 		if (poll(&pfd, 1, quiet_ms) <= 0)
@@ -315,9 +308,9 @@ int main(int argc, char **argv)
 	r.fe.timeout_ms = REPLY_TIMEOUT_MS;
 	if (tracing && vhost_user_trace_open(&trace, stderr, NULL) == 0)
 		r.fe.trace = &trace;
-	start = now_ms();
+	start = monotonic_ms();
 	err = pid > 0 ? drive(&r, sock) : -ECHILD;
-	ms = now_ms() - start;
+	ms = monotonic_ms() - start;
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
