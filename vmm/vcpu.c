@@ -142,7 +142,13 @@ static void vcpu_handle_exit(struct vcpu *vcpu)
 		vcpu_handle_mmio(vcpu);
 		return;
 	case KVM_EXIT_SHUTDOWN:
-		/* A triple fault: how x86 Linux reboots when nothing else worked. */
+		/*
+		 * A triple fault: how x86 Linux reboots when nothing else worked,
+		 * and how a guest dies when its early boot goes wrong. The VMM
+		 * ends with 0 as for a reboot, so say so and where it happened.
+		 */
+		log_warn("vcpu", "vCPU %u: triple fault; ending as a guest reset", vcpu->index);
+		arch_vcpu_log_state(vcpu);
 		vm_request_exit(vm, VM_EXIT_REBOOT, 0, "guest reset (triple fault)");
 		return;
 	case KVM_EXIT_SYSTEM_EVENT:
