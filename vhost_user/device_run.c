@@ -107,7 +107,7 @@ static int configure_backend(struct vhost_user_device *dev, uint64_t features, b
 	if (resuming || err)
 		flushed = vhost_user_frontend_batch_end(&dev->fe);
 	else
-		vhost_user_frontend_batch_detach(&dev->fe);
+		flushed = vhost_user_frontend_batch_detach(&dev->fe);
 	return err ? err : flushed;
 }
 

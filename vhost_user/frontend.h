@@ -86,17 +86,21 @@ struct vhost_user_frontend {
 
 	/* Between batch_begin and batch_end: acks sent for but not yet read. */
 	bool batching;
+	struct vhost_user_send_queue outq; /* a batch's requests, written together */
 	unsigned npending;
 	uint32_t pending_acks[VHOST_USER_MAX_PENDING_ACKS]; /* request codes, in send order */
 	uint64_t last_ack_ns; /* CLOCK_MONOTONIC when the outstanding acks were all read */
 };
 
 /*
- * Pipelines the acked requests that follow (REPLY_ACK): each is sent at
- * once and its ack read later, in order, by vhost_user_frontend_batch_end
- * or before any request that has a reply of its own. A sequence of N
- * requests then costs one round trip instead of N; every ack is still
- * checked (request code, size, value) and a failure names its request.
+ * Pipelines the requests that follow: they are queued and written
+ * together (a new write for each one carrying descriptors), and their acks
+ * (REPLY_ACK) read later, in order, by vhost_user_frontend_batch_end or
+ * before any request that has a reply of its own. A sequence of N requests
+ * then costs one round trip and a few writes instead of N of each; every
+ * ack is still checked (request code, size, value) and a failure names its
+ * request. Descriptors passed to queued requests must stay open until the
+ * batch ends or detaches.
  */
 void vhost_user_frontend_batch_begin(struct vhost_user_frontend *fe);
 
@@ -108,12 +112,13 @@ void vhost_user_frontend_batch_begin(struct vhost_user_frontend *fe);
 int vhost_user_frontend_batch_end(struct vhost_user_frontend *fe);
 
 /*
- * Leaves batch mode with the acks still outstanding: the caller goes on
+ * Sends what is queued and leaves batch mode with the acks still
+ * outstanding (a failed send marks fe broken and is returned): the caller goes on
  * while the back-end works. They are read by vhost_user_frontend_read_acks
  * (from an event loop watching the socket) or, at the latest, before the
  * next request.
  */
-void vhost_user_frontend_batch_detach(struct vhost_user_frontend *fe);
+int vhost_user_frontend_batch_detach(struct vhost_user_frontend *fe);
 
 /*
  * Reads the outstanding acks that have arrived, without waiting for the

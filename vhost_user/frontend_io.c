@@ -64,7 +64,25 @@ static int send_request(struct vhost_user_frontend *fe, uint32_t request, uint32
 
 	if (fe->trace)
 		trace_send(fe, false, &hdr, payload, fds, nfds);
-	err = vhost_user_send(fe->sock, &hdr, payload, fds, nfds);
+	if (fe->batching)
+		err = vhost_user_send_queue_add(&fe->outq, fe->sock, &hdr, payload, fds, nfds,
+						&request);
+	else
+		err = vhost_user_send(fe->sock, &hdr, payload, fds, nfds);
+	if (err)
+		return vu_fail_errno(fe, request, err == -EPIPE ? "hang-up" : "send", err);
+	return 0;
+}
+
+/* Writes the batch's queued requests; a reply can only come after them. */
+static int flush_sends(struct vhost_user_frontend *fe)
+{
+	uint32_t request = 0;
+	int err;
+
+	if (!fe->outq.len)
+		return 0;
+	err = fe->sock < 0 ? -ENOTCONN : vhost_user_send_queue_flush(&fe->outq, fe->sock, &request);
 	if (err)
 		return vu_fail_errno(fe, request, err == -EPIPE ? "hang-up" : "send", err);
 	return 0;
@@ -187,7 +205,7 @@ static int read_ack(struct vhost_user_frontend *fe, uint32_t request, const uint
 static int flush_acks(struct vhost_user_frontend *fe)
 {
 	unsigned i, n = fe->npending;
-	int first = 0;
+	int first = flush_sends(fe);
 
 	fe->npending = 0;
 	for (i = 0; i < n; i++) {
@@ -214,9 +232,10 @@ int vhost_user_frontend_batch_end(struct vhost_user_frontend *fe)
 	return flush_acks(fe);
 }
 
-void vhost_user_frontend_batch_detach(struct vhost_user_frontend *fe)
+int vhost_user_frontend_batch_detach(struct vhost_user_frontend *fe)
 {
 	fe->batching = false;
+	return flush_sends(fe);
 }
 
 static bool sock_readable(int fd)

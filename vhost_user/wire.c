@@ -198,19 +198,17 @@ void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, uns
 	memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 }
 
-int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
-		    const int *fds, unsigned nfds)
+/* Sends every byte of iov (which it consumes) with fds on the first write. */
+static int send_iov(int sock, struct iovec *iov, unsigned niov, const int *fds, unsigned nfds)
 {
 	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
-	struct iovec iov[2] = {
-	    {.iov_base = (void *)hdr, .iov_len = sizeof(*hdr)},
-	    {.iov_base = (void *)payload, .iov_len = payload ? hdr->size : 0},
-	};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-	size_t total = iov[0].iov_len + iov[1].iov_len;
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = niov};
+	size_t total = 0;
 
-	if (nfds > VHOST_USER_MAX_FDS || (hdr->size && !payload))
+	if (nfds > VHOST_USER_MAX_FDS)
 		return -EINVAL;
+	for (unsigned i = 0; i < niov; i++)
+		total += iov[i].iov_len;
 	vhost_user_attach_fds(&mh, control, fds, nfds);
 	while (total > 0) {
 		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
@@ -235,6 +233,56 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
 			}
 		}
 	}
+	return 0;
+}
+
+int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
+		    const int *fds, unsigned nfds)
+{
+	struct iovec iov[2] = {
+	    {.iov_base = (void *)hdr, .iov_len = sizeof(*hdr)},
+	    {.iov_base = (void *)payload, .iov_len = payload ? hdr->size : 0},
+	};
+
+	if (hdr->size && !payload)
+		return -EINVAL;
+	return send_iov(sock, iov, 2, fds, nfds);
+}
+
+int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock, uint32_t *failed_request)
+{
+	struct iovec iov = {.iov_base = q->bytes, .iov_len = q->len};
+	int err = q->len ? send_iov(sock, &iov, 1, q->fds, q->nfds) : 0;
+
+	if (err)
+		*failed_request = q->first_request;
+	q->len = 0;
+	q->nfds = 0;
+	return err;
+}
+
+int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
+			      const struct vhost_user_header *hdr, const void *payload,
+			      const int *fds, unsigned nfds, uint32_t *failed_request)
+{
+	size_t size = sizeof(*hdr) + hdr->size;
+	int err = 0;
+
+	if (nfds > VHOST_USER_MAX_FDS || (hdr->size && !payload) || size > sizeof(q->bytes))
+		return -EINVAL;
+	if (q->len && (nfds || q->len + size > sizeof(q->bytes)))
+		err = vhost_user_send_queue_flush(q, sock, failed_request);
+	if (err)
+		return err;
+	if (!q->len) {
+		q->first_request = hdr->request;
+		memcpy(q->fds, fds, nfds * sizeof(*fds));
+		q->nfds = nfds;
+	}
+	memcpy(q->bytes + q->len, hdr, sizeof(*hdr));
+	if (hdr->size)
+		memcpy(q->bytes + q->len + sizeof(*hdr), payload, hdr->size);
+	q->len += size;
 	return 0;
 }
 

@@ -257,12 +257,6 @@ const char *vhost_user_protocol_feature_name(unsigned bit);
 const char *vhost_user_format_error(char *buf, size_t len, const char *device,
 				    const struct vhost_user_error *e);
 
-/*
- * Sends header + payload (hdr->size bytes) with nfds descriptors attached
- * via SCM_RIGHTS. Handles partial writes and EINTR; never raises SIGPIPE.
- * Returns 0, -EPIPE/-ECONNRESET when the peer is gone, or another -errno.
- * The caller keeps ownership of fds.
- */
 struct msghdr;
 
 /*
@@ -271,8 +265,51 @@ struct msghdr;
  */
 void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, unsigned nfds);
 
+/*
+ * Sends header + payload (hdr->size bytes) with nfds descriptors attached
+ * via SCM_RIGHTS. Handles partial writes and EINTR; never raises SIGPIPE.
+ * Returns 0, -EPIPE/-ECONNRESET when the peer is gone, or another -errno.
+ * The caller keeps ownership of fds.
+ */
 int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
 		    const int *fds, unsigned nfds);
+
+/* Bytes of messages one send queue holds: a whole queue's activation and more. */
+#define VHOST_USER_SEND_QUEUE_BYTES 2048
+
+/*
+ * Messages queued to leave in one sendmsg: each costs a system call and a
+ * back-end wake-up otherwise. Descriptors ride only on the queue's first
+ * message, so every message that carries some starts a new write: a
+ * back-end reading header by header (as libvhost-user, DPDK and rust-vmm
+ * do) then receives them with that message's header and no other's.
+ */
+struct vhost_user_send_queue {
+	uint8_t bytes[VHOST_USER_SEND_QUEUE_BYTES];
+	size_t len;
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nfds;
+	uint32_t first_request; /* names a failed write */
+};
+
+/*
+ * Queues header + payload (hdr->size bytes) with nfds descriptors, first
+ * sending what is queued when this message carries descriptors or does not
+ * fit. The caller keeps the fds open until the queue is flushed. Returns 0
+ * or, when that earlier send failed, its -errno with *failed_request set to
+ * the first request it held.
+ */
+int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
+			      const struct vhost_user_header *hdr, const void *payload,
+			      const int *fds, unsigned nfds, uint32_t *failed_request);
+
+/*
+ * Sends everything queued as one write. Returns 0 (also when empty) or a
+ * -errno as vhost_user_send, with *failed_request set; the queue is empty
+ * afterwards either way.
+ */
+int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock,
+				uint32_t *failed_request);
 
 /*
  * Receives one whole message, waiting at most timeout_ms overall (< 0:

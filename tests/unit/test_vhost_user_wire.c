@@ -2,7 +2,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -301,6 +303,101 @@ START_TEST(too_many_fds_closed)
 }
 END_TEST
 
+/* Bytes waiting to be read on sock. */
+static int bytes_queued(int sock)
+{
+	int n = -1;
+
+	ck_assert_int_eq(ioctl(sock, FIONREAD, &n), 0);
+	return n;
+}
+
+static void queue_u64(struct vhost_user_send_queue *q, int sock, uint32_t request, uint64_t value,
+		      const int *fds, unsigned nfds)
+{
+	struct vhost_user_header hdr = {
+	    .request = request, .flags = VHOST_USER_VERSION, .size = sizeof(value)};
+	uint32_t failed = 0;
+
+	ck_assert_int_eq(vhost_user_send_queue_add(q, sock, &hdr, &value, fds, nfds, &failed), 0);
+}
+
+/* Receives one message and checks its request, value and fd count. */
+static void expect_u64(int sock, uint32_t request, uint64_t value, unsigned want_fds, int *fd)
+{
+	struct vhost_user_error e = {0};
+	struct vhost_user_msg msg;
+	unsigned nfds = 0;
+	int fds[VHOST_USER_MAX_FDS];
+
+	ck_assert_int_eq(vhost_user_recv(sock, &msg, fds, VHOST_USER_MAX_FDS, &nfds, 1000, &e), 0);
+	ck_assert_uint_eq(msg.hdr.request, request);
+	ck_assert_uint_eq(msg.payload.u64, value);
+	ck_assert_uint_eq(nfds, want_fds);
+	if (fd)
+		*fd = nfds ? fds[0] : -1;
+}
+
+START_TEST(send_queue_writes_together_fds_start_a_write)
+{
+	struct vhost_user_send_queue *q = calloc(1, sizeof(*q));
+	int sv[2], efd = eventfd(0, EFD_CLOEXEC), got_fd = -1;
+	uint32_t failed = 0;
+	uint64_t count = 0;
+
+	make_pair(sv);
+	queue_u64(q, sv[0], VHOST_USER_SET_VRING_NUM, 256, NULL, 0);
+	queue_u64(q, sv[0], VHOST_USER_SET_VRING_BASE, 0, NULL, 0);
+	ck_assert_int_eq(bytes_queued(sv[1]), 0); /* nothing written yet */
+	/* A message with an fd sends the queue before it and starts the next write. */
+	queue_u64(q, sv[0], VHOST_USER_SET_VRING_CALL, 0, &efd, 1);
+	ck_assert_int_eq(bytes_queued(sv[1]), 2 * 20);
+	queue_u64(q, sv[0], VHOST_USER_SET_VRING_ENABLE, 1, NULL, 0);
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), 0);
+	ck_assert_int_eq(bytes_queued(sv[1]), 4 * 20);
+	expect_u64(sv[1], VHOST_USER_SET_VRING_NUM, 256, 0, NULL);
+	expect_u64(sv[1], VHOST_USER_SET_VRING_BASE, 0, 0, NULL);
+	expect_u64(sv[1], VHOST_USER_SET_VRING_CALL, 0, 1, &got_fd);
+	expect_u64(sv[1], VHOST_USER_SET_VRING_ENABLE, 1, 0, NULL);
+	/* The fd arrived with its own message and is the same eventfd. */
+	ck_assert_int_eq(eventfd_write(got_fd, 7), 0);
+	ck_assert_int_eq(eventfd_read(efd, &count), 0);
+	ck_assert_uint_eq(count, 7);
+	close(got_fd);
+	close(efd);
+	close(sv[0]);
+	close(sv[1]);
+	free(q);
+}
+END_TEST
+
+START_TEST(send_queue_full_sends_and_failure_names_first)
+{
+	struct vhost_user_send_queue *q = calloc(1, sizeof(*q));
+	unsigned per_write = VHOST_USER_SEND_QUEUE_BYTES / 20, n = per_write + 3;
+	uint32_t failed = 0;
+	int sv[2];
+
+	make_pair(sv);
+	for (unsigned i = 0; i < n; i++)
+		queue_u64(q, sv[0], VHOST_USER_SET_VRING_NUM, i, NULL, 0);
+	ck_assert_int_eq(bytes_queued(sv[1]), (int)(per_write * 20));
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), 0);
+	for (unsigned i = 0; i < n; i++)
+		expect_u64(sv[1], VHOST_USER_SET_VRING_NUM, i, 0, NULL);
+	/* Empty: a flush sends nothing and succeeds. */
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), 0);
+	close(sv[1]);
+	queue_u64(q, sv[0], VHOST_USER_SET_VRING_ADDR, 1, NULL, 0);
+	queue_u64(q, sv[0], VHOST_USER_SET_VRING_BASE, 2, NULL, 0);
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), -EPIPE);
+	ck_assert_uint_eq(failed, VHOST_USER_SET_VRING_ADDR);
+	ck_assert_uint_eq(q->len, 0);
+	close(sv[0]);
+	free(q);
+}
+END_TEST
+
 START_TEST(error_text_names_everything)
 {
 	struct vhost_user_error e = {.err = -EPROTO,
@@ -366,6 +463,8 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, partial_reads_reassemble);
 	tcase_add_test(tc, fds_travel_and_are_not_leaked);
 	tcase_add_test(tc, too_many_fds_closed);
+	tcase_add_test(tc, send_queue_writes_together_fds_start_a_write);
+	tcase_add_test(tc, send_queue_full_sends_and_failure_names_first);
 	tcase_add_test(tc, error_text_names_everything);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
