@@ -50,6 +50,7 @@ static int read_supported_cpuid(struct vm *vm)
 			return -ENOMEM;
 		c->nent = nent;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			x86_cpuid_tune_for_host(c);
 			vm->arch->cpuid = c;
 			return 0;
 		}

@@ -15,6 +15,12 @@ struct arch_vm {
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, read once */
 };
 
+/*
+ * Adjusts the CPUID KVM supports to what serves a guest best on this host
+ * (see cpu.c: string-copy hints off when the host CPU is emulated by TCG).
+ */
+void x86_cpuid_tune_for_host(struct kvm_cpuid2 *cpuid);
+
 /* Writes the e820 map for the VM's RAM into boot_params; returns the entry count. */
 unsigned x86_build_e820(const struct vm *vm, void *boot_params);
 
