@@ -89,18 +89,14 @@ static int flush_sends(struct vhost_user_frontend *fe)
 }
 
 /*
- * Waits for the reply on the main socket. A back-end may itself be blocked
- * sending us a request that needs an answer, so its channel is served while
- * we wait rather than deadlocking until the timeout.
+ * Waits until the main socket has something to read; *left_ms gets what
+ * remains of the reply timeout. A back-end may itself be blocked sending us
+ * a request that needs an answer, so its channel is served while we wait
+ * rather than deadlocking until the timeout.
  */
-static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_reply_spec *spec,
-		      struct vhost_user_msg *reply, int *fds)
+static int wait_readable(struct vhost_user_frontend *fe, uint32_t request, int64_t *left_ms)
 {
 	int64_t start = monotonic_ms(), deadline = start + fe->timeout_ms;
-	struct vhost_user_error e = {0};
-	int scratch[VHOST_USER_MAX_FDS];
-	unsigned nfds = 0;
-	int err;
 
 	for (;;) {
 		struct pollfd pfd[2] = {{.fd = fe->sock, .events = POLLIN},
@@ -111,9 +107,9 @@ static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return vu_fail_errno(fe, spec->request, "poll", -errno);
+			return vu_fail_errno(fe, request, "poll", -errno);
 		if (n == 0)
-			return vu_fail_errno(fe, spec->request, "reply timeout", -ETIMEDOUT);
+			return vu_fail_errno(fe, request, "reply timeout", -ETIMEDOUT);
 		if (pfd[0].revents)
 			break;
 		if (pfd[1].revents) {
@@ -127,10 +123,21 @@ static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 				deadline = monotonic_ms() + fe->timeout_ms;
 		}
 	}
-	deadline -= monotonic_ms();
+	*left_ms = deadline - monotonic_ms();
+	return 0;
+}
+
+/* Reads and checks a reply whose first bytes are in, within left_ms. */
+static int recv_reply(struct vhost_user_frontend *fe, const struct vhost_user_reply_spec *spec,
+		      struct vhost_user_msg *reply, int *fds, int64_t left_ms)
+{
+	struct vhost_user_error e = {0};
+	int scratch[VHOST_USER_MAX_FDS];
+	unsigned nfds = 0;
 	/* vhost_user_recv_reply, split so that the trace sees what failed the checks. */
-	err = vhost_user_recv(fe->sock, reply, scratch, VHOST_USER_MAX_FDS, &nfds,
-			      deadline > 0 ? (int)deadline : 0, &e);
+	int err = vhost_user_recv(fe->sock, reply, scratch, VHOST_USER_MAX_FDS, &nfds,
+				  left_ms > 0 ? (int)left_ms : 0, &e);
+
 	if (err) {
 		e.request = spec->request;
 		return vu_fail(fe, &e);
@@ -147,20 +154,28 @@ static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 	return 0;
 }
 
+static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_reply_spec *spec,
+		      struct vhost_user_msg *reply, int *fds)
+{
+	int64_t left_ms;
+	int err = wait_readable(fe, spec->request, &left_ms);
+
+	return err ? err : recv_reply(fe, spec, reply, fds, left_ms);
+}
+
 /*
  * With acks pipelined, a back-end that skipped one answers the next
  * request's ack instead: say that, rather than "request: expected 5, got 8".
- * Peeks at the next reply's header once it is readable; -EPROTO if it acks
- * one of the later requests (fe marked broken), 0 otherwise.
+ * Peeks at the next reply's header (the socket is readable); -EPROTO if it
+ * acks one of the later requests (fe marked broken), 0 otherwise.
  */
 static int check_skipped_ack(struct vhost_user_frontend *fe, uint32_t request,
 			     const uint32_t *later, unsigned nlater)
 {
-	struct pollfd pfd = {.fd = fe->sock, .events = POLLIN};
 	struct vhost_user_header hdr;
 	char field[96];
 
-	if (!nlater || poll(&pfd, 1, fe->timeout_ms) <= 0 ||
+	if (!nlater ||
 	    recv(fe->sock, &hdr, sizeof(hdr), MSG_PEEK | MSG_DONTWAIT) != (ssize_t)sizeof(hdr) ||
 	    hdr.request == request)
 		return 0;
@@ -181,11 +196,13 @@ static int read_ack(struct vhost_user_frontend *fe, uint32_t request, const uint
 {
 	const struct vhost_user_reply_spec ack = {.request = request, .min_size = 8, .max_size = 8};
 	struct vhost_user_msg reply;
-	int err = check_skipped_ack(fe, request, later, nlater);
+	int64_t left_ms;
+	int err = wait_readable(fe, request, &left_ms);
 
 	if (!err)
-		err = wait_reply(fe, &ack, &reply, NULL);
-
+		err = check_skipped_ack(fe, request, later, nlater);
+	if (!err)
+		err = recv_reply(fe, &ack, &reply, NULL, left_ms);
 	if (err)
 		return err;
 	if (reply.payload.u64 != 0) {
