@@ -1,15 +1,12 @@
 /*
  * A vhost-user device's event-loop side: the back-end's request channel,
- * hang-up of its socket, finishing a failure on the loop thread, and the
- * blk fallback that fails new requests once the back-end is gone.
+ * hang-up of its socket, and finishing a failure on the loop thread (which
+ * hands the rings to device_takeover.c, so new requests fail, not hang).
  */
 #include "vhost_user/device_internal.h"
 
 #include <errno.h>
 #include <event2/event.h>
-#include <linux/virtio_blk.h>
-#include <linux/virtio_ids.h>
-#include <linux/virtio_ring.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -67,78 +64,6 @@ const struct vhost_user_backend_ops vu_backend_ops = {
     .shmem_unmap = be_shmem_unmap,
 };
 
-/* Completes one blk request with VIRTIO_BLK_S_IOERR in its status byte. */
-static void fail_blk_chain(const struct virtq_chain *c)
-{
-	for (unsigned i = c->nbufs; i-- > 0;) {
-		if (c->bufs[i].writable && c->bufs[i].len) {
-			((uint8_t *)c->bufs[i].host)[c->bufs[i].len - 1] = VIRTIO_BLK_S_IOERR;
-			return;
-		}
-	}
-}
-
-static void takeover_serve(struct vhost_user_device *dev, unsigned q)
-{
-	struct vu_takeover *t = &dev->takeover[q];
-	bool pushed = false;
-	int got;
-
-	for (unsigned n = 0; n < t->vq.size && (got = virtq_pop(&t->vq, &t->chain)) > 0; n++) {
-		fail_blk_chain(&t->chain);
-		virtq_push(&t->vq, t->chain.head, 1);
-		pushed = true;
-	}
-	if (pushed && virtq_should_notify(&t->vq))
-		virtio_pci_notify_queue(&dev->transport, q);
-}
-
-static void on_takeover_kick(evutil_socket_t fd, short what, void *arg)
-{
-	struct vu_takeover *t = arg;
-	struct vhost_user_device *dev = t->dev;
-	uint64_t count;
-
-	(void)what;
-	pthread_mutex_lock(&dev->vm->dev_lock);
-	if (read((int)fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_debug(dev->fe.log_component, "kick read failed: %s", strerror(errno));
-	if (t->on && dev->state == VU_DEV_FAILED)
-		takeover_serve(dev, t->index);
-	pthread_mutex_unlock(&dev->vm->dev_lock);
-}
-
-/* Takes over the rings of a dead blk back-end: new requests fail at once. */
-static void takeover_start(struct vhost_user_device *dev)
-{
-	if (dev->fe.type->id != VIRTIO_ID_BLOCK || !dev->rings_were_live)
-		return;
-	for (unsigned i = 0; i < dev->nqueues; i++) {
-		const struct virtio_queue_info *q = &dev->queues[i];
-		struct vu_takeover *t = &dev->takeover[i];
-
-		if (!q->enabled ||
-		    virtq_init(&t->vq, &dev->vm->mem, q->size, q->desc, q->driver, q->device,
-			       dev->driver_features & (1ull << VIRTIO_RING_F_EVENT_IDX)))
-			continue;
-		/* What the back-end took and never completed is lost with it. */
-		t->vq.used_idx = ((volatile struct virtq_used *)t->vq.used)->idx;
-		t->vq.last_avail_idx = t->vq.used_idx;
-		t->on = true;
-		t->dev = dev;
-		t->index = i;
-		if (!t->kick_ev) {
-			t->kick_ev = event_new(dev->vm->evbase, q->kick_fd, EV_READ | EV_PERSIST,
-					       on_takeover_kick, t);
-			if (!t->kick_ev || event_add(t->kick_ev, NULL) < 0)
-				t->on = false;
-		}
-		if (t->on)
-			takeover_serve(dev, i);
-	}
-	log_info(dev->fe.log_component, "%s: new requests now fail with an I/O error", dev->name);
-}
-
 /* The loop's half of a failure: drop the watches, close the connection. */
 static void finish_failure(struct vhost_user_device *dev)
 {
@@ -151,7 +76,7 @@ static void finish_failure(struct vhost_user_device *dev)
 	vu_gpu_stop(dev);
 	vu_shmem_reset(dev, "back-end disconnected");
 	vhost_user_frontend_close(&dev->fe);
-	takeover_start(dev);
+	vu_takeover_start(dev);
 }
 
 static void on_work(evutil_socket_t fd, short what, void *arg)
@@ -310,11 +235,7 @@ void vu_watches_stop(struct vhost_user_device *dev)
 			event_free(*evs[i]);
 		*evs[i] = NULL;
 	}
-	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
-		if (dev->takeover[i].kick_ev)
-			event_free(dev->takeover[i].kick_ev);
-		dev->takeover[i].kick_ev = NULL;
-	}
+	vu_takeover_release(dev);
 	if (dev->work_fd >= 0)
 		close(dev->work_fd);
 	dev->work_fd = -1;

@@ -44,13 +44,20 @@ struct vu_spec {
 
 enum vu_dev_state { VU_DEV_IDLE, VU_DEV_ACTIVE, VU_DEV_PAUSED, VU_DEV_FAILED };
 
-/* A queue the VMM completes with errors after its back-end died (blk only). */
+/*
+ * Answers one chain popped from a dead back-end's queue: writes only inside
+ * the chain's writable buffers and returns the used length to push.
+ */
+typedef uint32_t (*vu_takeover_serve_fn)(const struct virtq_chain *chain);
+
+/* A queue the VMM answers itself after its back-end died (device_takeover.c). */
 struct vu_takeover {
 	struct vhost_user_device *dev;
 	unsigned index;
 	struct virtq vq;
 	struct virtq_chain chain;
 	struct event *kick_ev;
+	vu_takeover_serve_fn serve;
 	bool on;
 };
 
@@ -128,6 +135,55 @@ void vu_fail_device(struct vhost_user_device *dev, const char *cause);
 void vu_activation_acked(struct vhost_user_device *dev);
 /* device_events.c: the loop reads the activation's acks; the timer bounds the wait. */
 void vu_arm_ack_timer(struct vhost_user_device *dev);
+
+/*
+ * device_takeover.c: once a failed device's connection is closed (loop
+ * thread, dev_lock held), start watches the kicks of every enabled queue
+ * whose type has an answer (blk, fs, net tx and control) and answers each
+ * new request with an error, so the driver does not wait forever; one log
+ * line says what the guest now sees. No-op unless the rings were live.
+ * release frees the kick watches (vu_watches_stop).
+ */
+void vu_takeover_start(struct vhost_user_device *dev);
+void vu_takeover_release(struct vhost_user_device *dev);
+/* How queue q of dev is answered once taken over, from its type and features; NULL: left alone. */
+vu_takeover_serve_fn vu_takeover_pick(const struct vhost_user_device *dev, unsigned q);
+/*
+ * The net control queue's index, or -1 without one (no CTRL_VQ, or none of
+ * the queues can be it): from max_virtqueue_pairs in dev->config, checked
+ * against the enabled queues.
+ */
+int vu_takeover_net_ctrl_queue(const struct vhost_user_device *dev);
+/*
+ * Pops up to one ring's worth of chains and pushes each with serve's length.
+ * Returns how many it pushed, or -EIO when the ring is broken and none was.
+ */
+int vu_takeover_drain(struct virtq *vq, struct virtq_chain *chain, vu_takeover_serve_fn serve);
+
+/*
+ * The per-type answers (vu_takeover_serve_fn). blk: VIRTIO_BLK_S_IOERR in
+ * the last writable byte, 1 (0 without a writable byte). fs: a FUSE out
+ * header {16, -EIO, the request's unique} at the start of the writable
+ * part, 16; 0 when the readable part holds no whole fuse_in_header or the
+ * writable part has fewer than 16 bytes (FORGET has none). net tx: the
+ * frame is dropped, 0. net control: VIRTIO_NET_ERR in the last writable
+ * byte, 1 (0 without one).
+ */
+uint32_t vu_takeover_blk(const struct virtq_chain *chain);
+uint32_t vu_takeover_fs(const struct virtq_chain *chain);
+uint32_t vu_takeover_net_tx(const struct virtq_chain *chain);
+uint32_t vu_takeover_net_ctrl(const struct virtq_chain *chain);
+
+/*
+ * Copies len bytes from the start of the chain's device-readable part, across
+ * buffers. Returns 0, or -EINVAL when that part is shorter (dst then partly written).
+ */
+int vu_chain_read(const struct virtq_chain *chain, void *dst, size_t len);
+/*
+ * Copies len bytes to the start of the chain's device-writable part, across
+ * buffers. Returns 0, or -ENOSPC (nothing written) when that part is shorter.
+ */
+int vu_chain_write(const struct virtq_chain *chain, const void *src, size_t len);
 
 /* device_shmem.c. After the handshake: GET_SHMEM_CONFIG and the regions (no-op without SHMEM). */
 int vu_shmem_setup(struct vhost_user_device *dev, char *err, size_t n);

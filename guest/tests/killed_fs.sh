@@ -1,0 +1,42 @@
+#!/bin/sh
+# virtiofsd dies under a mounted virtiofs: the host kills it and types a
+# line, then creating and reading files must fail with an error within
+# seconds (the VMM answers the FUSE requests with EIO), not hang.
+fail() {
+	echo "VMM-GUEST: killed_fs: FAIL: $*"
+	exit 1
+}
+
+# Runs the rest for at most $1 seconds, output in /tmp/out; a hang fails the test.
+within() {
+	limit=$1
+	shift
+	timeout -k 2 "$limit" "$@" >/tmp/out 2>&1
+	rc=$?
+	case $rc in
+	137 | 143) fail "'$*' hung (killed after ${limit}s)" ;;
+	esac
+	return $rc
+}
+
+tag=${1:-fs}
+modprobe virtio_pci || fail "modprobe virtio_pci"
+modprobe virtiofs || fail "modprobe virtiofs"
+mkdir -p /mnt
+mount -t virtiofs "$tag" /mnt || fail "mount -t virtiofs $tag"
+[ "$(cat /mnt/host-file)" = "hello from the host" ] || fail "host-file reads '$(cat /mnt/host-file)'"
+echo before >/mnt/before || fail "first write"
+echo "VMM-GUEST: killed_fs: ready"
+read -r _
+# A name never looked up and a fresh open: the page cache cannot answer them.
+if within 10 sh -c 'echo after >/mnt/after'; then
+	fail "creating a file after the back-end died succeeded"
+fi
+echo "VMM-GUEST: killed_fs: create failed: $(tail -n 1 /tmp/out)"
+echo 3 >/proc/sys/vm/drop_caches
+if within 10 cat /mnt/host-file; then
+	fail "reading host-file after the back-end died succeeded"
+fi
+echo "VMM-GUEST: killed_fs: read failed: $(tail -n 1 /tmp/out)"
+echo "VMM-GUEST: killed_fs: guest still alive, uptime $(cut -d' ' -f1 /proc/uptime)"
+echo "VMM-GUEST: killed_fs: PASS"
