@@ -276,7 +276,8 @@ int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
 		return err;
 	if (!q->len) {
 		q->first_request = hdr->request;
-		memcpy(q->fds, fds, nfds * sizeof(*fds));
+		if (nfds)
+			memcpy(q->fds, fds, nfds * sizeof(*fds));
 		q->nfds = nfds;
 	}
 	memcpy(q->bytes + q->len, hdr, sizeof(*hdr));
