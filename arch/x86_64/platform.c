@@ -163,12 +163,13 @@ const char *arch_base_cmdline(void)
 {
 	/*
 	 * One UART is all there is; probing the other three legacy ports costs
-	 * exits. There is no AMD GART either, but on an AMD family 0Fh/10h/15h
-	 * CPU model (TCG's, for one) Linux looks for its aperture by reading the
-	 * vendor id of every slot on all 256 buses through 0xCF8/0xCFC, twice:
-	 * 16,384 exits to the VMM, each ~100 us nested. noaperture skips that.
+	 * exits. And no chipset here needs Linux's early type-1 PCI work (quirks
+	 * for real boards, the AMD GART): on an AMD family 0Fh/10h/15h CPU
+	 * model (TCG's, for one) that work reads the vendor id of every slot on
+	 * all 256 buses through 0xCF8/0xCFC, twice, 16,384 exits to the VMM,
+	 * each ~100 us nested. The PCI bus itself is found later, as always.
 	 */
-	return "console=ttyS0 8250.nr_uarts=1 iommu=noaperture";
+	return "console=ttyS0 8250.nr_uarts=1 pci=noearly";
 }
 
 static void e820_add(struct boot_params *bp, unsigned *n, uint64_t addr, uint64_t size,

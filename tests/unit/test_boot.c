@@ -147,7 +147,7 @@ START_TEST(test_load_elf_with_initrd)
 	ck_assert_uint_eq(bp->hdr.boot_flag, 0xaa55);
 	ck_assert_uint_eq(bp->hdr.type_of_loader, 0xff);
 	cmdline = guest_memory_ptr(&f.vm.mem, bp->hdr.cmd_line_ptr, 1);
-	ck_assert_str_eq(cmdline, "console=ttyS0 8250.nr_uarts=1 iommu=noaperture quiet panic=-1");
+	ck_assert_str_eq(cmdline, "console=ttyS0 8250.nr_uarts=1 pci=noearly quiet panic=-1");
 	/* initrd: page-aligned, at the top of RAM, clear of the kernel. */
 	ck_assert_uint_eq(bp->hdr.ramdisk_size, 3 << 20);
 	ck_assert_uint_eq(bp->hdr.ramdisk_image & 0xfff, 0);
