@@ -2,17 +2,12 @@
 # vhost-user-fs (virtiofsd): mounts tag $1, reads the file the host wrote
 # before boot, then creates, writes, lists and deletes files of its own;
 # guest-file stays for the host to check.
-fail() {
-	echo "VMM-GUEST: fs: FAIL: $*"
-	exit 1
-}
+TEST=fs
+# shellcheck source=guest/tests/lib.sh
+. /tests/lib.sh
 
 tag=${1:-fs}
-modprobe virtio_pci || fail "modprobe virtio_pci"
-modprobe virtiofs || fail "modprobe virtiofs"
-mkdir -p /mnt
-mount -t virtiofs "$tag" /mnt || fail "mount -t virtiofs $tag"
-[ "$(cat /mnt/host-file)" = "hello from the host" ] || fail "host-file reads '$(cat /mnt/host-file)'"
+mount_host_share "$tag"
 echo "written by the guest" >/mnt/guest-file || fail "write guest-file"
 mkdir /mnt/guest-dir || fail "mkdir"
 dd if=/dev/urandom of=/mnt/guest-dir/blob bs=4096 count=64 2>/dev/null || fail "write blob"

@@ -2,29 +2,12 @@
 # virtiofsd dies under a mounted virtiofs: the host kills it and types a
 # line, then creating and reading files must fail with an error within
 # seconds (the VMM answers the FUSE requests with EIO), not hang.
-fail() {
-	echo "VMM-GUEST: killed_fs: FAIL: $*"
-	exit 1
-}
-
-# Runs the rest for at most $1 seconds, output in /tmp/out; a hang fails the test.
-within() {
-	limit=$1
-	shift
-	timeout -k 2 "$limit" "$@" >/tmp/out 2>&1
-	rc=$?
-	case $rc in
-	137 | 143) fail "'$*' hung (killed after ${limit}s)" ;;
-	esac
-	return $rc
-}
+TEST=killed_fs
+# shellcheck source=guest/tests/lib.sh
+. /tests/lib.sh
 
 tag=${1:-fs}
-modprobe virtio_pci || fail "modprobe virtio_pci"
-modprobe virtiofs || fail "modprobe virtiofs"
-mkdir -p /mnt
-mount -t virtiofs "$tag" /mnt || fail "mount -t virtiofs $tag"
-[ "$(cat /mnt/host-file)" = "hello from the host" ] || fail "host-file reads '$(cat /mnt/host-file)'"
+mount_host_share "$tag"
 echo before >/mnt/before || fail "first write"
 echo "VMM-GUEST: killed_fs: ready"
 read -r _

@@ -4,49 +4,25 @@
 # CTRL_RX was negotiated; the VMM answers VIRTIO_NET_ERR) and the rtnl-held
 # commands after them must return within seconds, and frames sent must be
 # completed (dropped by the VMM), so the tx ring drains.
-fail() {
-	echo "VMM-GUEST: killed_net: FAIL: $*"
-	exit 1
-}
-
-# Runs the rest for at most $1 seconds, output in /tmp/out; a hang fails the test.
-within() {
-	limit=$1
-	shift
-	timeout -k 2 "$limit" "$@" >/tmp/out 2>&1
-	rc=$?
-	case $rc in
-	137 | 143) fail "'$*' hung (killed after ${limit}s)" ;;
-	esac
-	return $rc
-}
-
-stat() { cat "/sys/class/net/eth0/statistics/$1"; }
+TEST=killed_net
+# shellcheck source=guest/tests/lib.sh
+. /tests/lib.sh
 
 # Feature bit $1 of the virtio device as the driver negotiated it: 1 or 0.
 feature() { cut -c$(($1 + 1)) /sys/class/net/eth0/device/features; }
 
-modprobe virtio_pci || fail "modprobe virtio_pci"
-modprobe virtio_net || fail "modprobe virtio_net"
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/net/eth0 ] && break; sleep 0.5; done
-[ -e /sys/class/net/eth0 ] || fail "no eth0"
-mac=$(cat /sys/class/net/eth0/address)
-[ -z "$1" ] || [ "$mac" = "$1" ] || fail "MAC $mac, expected $1"
-ip link set eth0 up || fail "link up"
-ip addr add 10.0.2.15/24 dev eth0 || fail "addr"
-sleep 1
-arp -s 10.0.2.99 02:00:00:00:00:99 || fail "arp -s"
-rx0=$(stat rx_packets)
+net_up "$1"
+rx0=$(net_stat rx_packets)
 ping -c 5 -i 0.2 -W 1 10.0.2.99 >/dev/null 2>&1
 sleep 1
-[ $(($(stat rx_packets) - rx0)) -ge 1 ] || fail "no frame came back before the kill"
+[ $(($(net_stat rx_packets) - rx0)) -ge 1 ] || fail "no frame came back before the kill"
 echo "VMM-GUEST: killed_net: ready"
 read -r _
-tx0=$(stat tx_packets)
+tx0=$(net_stat tx_packets)
 # Busybox ping exits 1 without replies; only a hang fails here.
 within 20 ping -c 40 -i 0.05 -W 1 10.0.2.99
 sleep 1
-tx=$(($(stat tx_packets) - tx0))
+tx=$(($(net_stat tx_packets) - tx0))
 # tx_packets counts frames the device completed: a stuck ring stops it.
 [ "$tx" -ge 30 ] || fail "only $tx of 40 frames were completed"
 within 10 ip link set eth0 promisc on

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Sourced by guest test scripts: the FAIL verdict line, a bound on commands
+# that may hang, and device setup shared by several tests. The sourcing
+# script sets TEST to its own name first.
+
+fail() {
+	echo "VMM-GUEST: $TEST: FAIL: $*"
+	exit 1
+}
+
+# Runs the rest for at most $1 seconds, output in /tmp/out; a hang fails the test.
+within() {
+	limit=$1
+	shift
+	timeout -k 2 "$limit" "$@" >/tmp/out 2>&1
+	rc=$?
+	case $rc in
+	137 | 143) fail "'$*' hung (killed after ${limit}s)" ;;
+	esac
+	return $rc
+}
+
+# Mounts virtiofs tag $1 on /mnt and checks the file the host wrote before boot.
+mount_host_share() {
+	modprobe virtio_pci || fail "modprobe virtio_pci"
+	modprobe virtiofs || fail "modprobe virtiofs"
+	mkdir -p /mnt
+	mount -t virtiofs "$1" /mnt || fail "mount -t virtiofs $1"
+	[ "$(cat /mnt/host-file)" = "hello from the host" ] || fail "host-file reads '$(cat /mnt/host-file)'"
+}
+
+# Brings eth0 up as 10.0.2.15 (MAC $1 when given) with carrier, and a
+# static neighbour 10.0.2.99 so that pings need no ARP.
+net_up() {
+	modprobe virtio_pci || fail "modprobe virtio_pci"
+	modprobe virtio_net || fail "modprobe virtio_net"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/net/eth0 ] && break; sleep 0.5; done
+	[ -e /sys/class/net/eth0 ] || fail "no eth0"
+	mac=$(cat /sys/class/net/eth0/address)
+	[ -z "$1" ] || [ "$mac" = "$1" ] || fail "MAC $mac, expected $1"
+	ip link set eth0 up || fail "link up"
+	ip addr add 10.0.2.15/24 dev eth0 || fail "addr"
+	sleep 1
+	[ "$(cat /sys/class/net/eth0/carrier)" = 1 ] || fail "no carrier"
+	arp -s 10.0.2.99 02:00:00:00:00:99 || fail "arp -s"
+}
+
+net_stat() { cat "/sys/class/net/eth0/statistics/$1"; }
