@@ -219,21 +219,6 @@ static void on_takeover_kick(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&dev->vm->dev_lock);
 }
 
-/*
- * A polling back-end (DPDK) may have told the driver not to kick: the
- * NO_NOTIFY flag, or an avail_event it never moved. Undo both, then the
- * first serve re-reads the ring for what came in meanwhile.
- */
-static void want_kicks(struct virtq *vq)
-{
-	uint16_t *avail_event = (uint16_t *)((char *)vq->used + 4 + 8 * vq->size);
-
-	__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
-	if (vq->event_idx)
-		__atomic_store_n(avail_event, htole16(vq->last_avail_idx), __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
 /* Takes queue i over; false when its ring is unusable or it cannot be watched. */
 static bool take_queue(struct vhost_user_device *dev, unsigned i, vu_takeover_serve_fn serve)
 {
@@ -256,7 +241,8 @@ static bool take_queue(struct vhost_user_device *dev, unsigned i, vu_takeover_se
 			return false;
 	}
 	t->on = true;
-	want_kicks(&t->vq);
+	/* A polling back-end (DPDK) may have told the driver not to kick. */
+	virtq_want_kicks(&t->vq);
 	takeover_serve(dev, i);
 	return true;
 }

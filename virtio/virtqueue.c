@@ -132,6 +132,16 @@ static int walk_chain(struct virtq *vq, struct virtq_chain *c, uint16_t head)
 	}
 }
 
+/* With EVENT_IDX, the avail index at which the driver kicks next: the one after ours. */
+static void set_avail_event(struct virtq *vq)
+{
+	if (vq->event_idx) {
+		uint16_t *avail_event = (uint16_t *)((char *)vq->used + 4 + 8 * vq->size);
+
+		__atomic_store_n(avail_event, htole16(vq->last_avail_idx), __ATOMIC_RELAXED);
+	}
+}
+
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 {
 	uint16_t avail_idx, head;
@@ -154,12 +164,16 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	if (walk_chain(vq, chain, head))
 		return -EIO;
 	vq->last_avail_idx++;
-	if (vq->event_idx) {
-		/* avail_event: kick us again as soon as anything new arrives. */
-		uint16_t *avail_event = (uint16_t *)((char *)vq->used + 4 + 8 * vq->size);
-		__atomic_store_n(avail_event, htole16(vq->last_avail_idx), __ATOMIC_RELAXED);
-	}
+	/* avail_event: kick us again as soon as anything new arrives. */
+	set_avail_event(vq);
 	return 1;
+}
+
+void virtq_want_kicks(struct virtq *vq)
+{
+	__atomic_store_n(&vq->used->flags, 0, __ATOMIC_RELAXED);
+	set_avail_event(vq);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t written)

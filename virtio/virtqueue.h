@@ -90,6 +90,13 @@ int virtq_init(struct virtq *vq, const struct guest_memory *mem, uint16_t size, 
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 
+/*
+ * Asks the driver to kick for everything after what was taken: clears the
+ * used ring's NO_NOTIFY flag and, with EVENT_IDX, sets avail_event. For a
+ * device taking over a ring someone else served (and may have silenced).
+ */
+void virtq_want_kicks(struct virtq *vq);
+
 /* Returns chain head to the driver with written bytes; -EIO if broken. */
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 
