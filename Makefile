@@ -17,13 +17,26 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
-LDLIBS += -lz # zlib: PNG screenshots (vmm/png.c)
+LDLIBS += -lz # zlib: PNG screenshots (vhost_user/display/png.c)
 CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 
-CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c arch/$(ARCH)/*.c)
+# Layers, bottom up (ARCHITECTURE.md): vmm/ basics, pci/ and virtio/, the
+# vhost-user protocol library, the display, the vhost-user device, arch/,
+# and the VMM's top (main, command line, control socket, device list).
+VMM_TOP := vmm/main.c vmm/cli.c vmm/control.c vmm/devices.c vmm/console.c
+BASE_SRCS := $(filter-out $(VMM_TOP),$(wildcard vmm/*.c))
+PROTOCOL_SRCS := $(wildcard vhost_user/*.c)
+CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c \
+	vhost_user/display/*.c vhost_user/device/*.c arch/$(ARCH)/*.c)
 LIB_SRCS := $(filter-out vmm/main.c,$(CORE_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/vmm/main.o
+# What the protocol tools (checker, hostile backend, fuzzers) link: the
+# protocol library and vmm/ basics, nothing of pci/, virtio/ or the device.
+PROTOCOL_OBJS := $(PROTOCOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+# Helpers for tests and tools that play the guest's side; never in build/vmm.
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -45,11 +58,11 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_OBJS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(LIB_OBJS)
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -6,13 +6,13 @@
 CHECK_SRCS := $(wildcard tools/check/*.c)
 CHECK_OBJS := $(CHECK_SRCS:%.c=$(BUILD)/obj/%.o)
 
-$(BUILD)/tools/vhost-user-check: $(CHECK_OBJS) $(LIB_OBJS)
+$(BUILD)/tools/vhost-user-check: $(CHECK_OBJS) $(TESTLIB_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The fake back-end the in-VM hostile tests start: build/tests/hostile-backend.
 $(BUILD)/tests/hostile-backend: $(BUILD)/obj/tests/hostile/backend.o \
-		$(BUILD)/obj/tests/hostile/cases.o $(BUILD)/obj/tests/hostile/blkio.o $(LIB_OBJS)
+		$(BUILD)/obj/tests/hostile/cases.o $(BUILD)/obj/tests/hostile/blkio.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

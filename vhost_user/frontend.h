@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vhost_user/device_type.h"
+#include "vhost_user/types.h"
 #include "vhost_user/wire.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"

@@ -1,5 +1,5 @@
 /* The device-type table: queue minimums, config sizes, and feature masks per virtio id. */
-#include "vhost_user/device_type.h"
+#include "vhost_user/types.h"
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vhost_user/device.h"
+#include "vhost_user/device/device.h"
 #include "vmm/config.h"
 #include "vmm/log.h"
 

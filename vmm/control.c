@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vhost_user/device.h"
+#include "vhost_user/device/device.h"
 #include "vmm/devices.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"

@@ -6,7 +6,7 @@
 #include "arch/arch.h"
 
 #define PCI_CONFIG_ADDRESS_PORT 0xcf8
-#include "vhost_user/device.h"
+#include "vhost_user/device/device.h"
 #include "virtio/rng.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
-#include "vhost_user/device.h"
+#include "vhost_user/device/device.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/control.h"

@@ -22,10 +22,10 @@
 #include <string.h>
 
 #include "tests/gpu/pattern.h"
-#include "virtio/vq_driver.h"
+#include "tests/lib/vq_driver.h"
 #include "vhost_user/frontend.h"
-#include "vhost_user/gpu_display.h"
-#include "vhost_user/gpu_vnc.h"
+#include "vhost_user/display/display.h"
+#include "vhost_user/display/vnc.h"
 #include "vmm/memory.h"
 
 #define DATA_GPA 0x1000000ull

@@ -1,5 +1,5 @@
 /* A minimal split-virtqueue driver: descriptor chains in, used entries out. */
-#include "virtio/vq_driver.h"
+#include "tests/lib/vq_driver.h"
 #include "vmm/clock.h"
 
 #include <errno.h>

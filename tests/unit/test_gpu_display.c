@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
-#include "vhost_user/gpu_display.h"
+#include "vhost_user/display/display.h"
 
 struct fixture {
 	struct gpu_display d;

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
-#include "vhost_user/device_internal.h"
-#include "virtio/vq_driver.h"
+#include "vhost_user/device/internal.h"
+#include "tests/lib/vq_driver.h"
 #include "vmm/vm.h"
 
 #define BIT(n) (1ull << (n))

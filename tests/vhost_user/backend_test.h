@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "virtio/vq_driver.h"
+#include "tests/lib/vq_driver.h"
 #include "vhost_user/frontend.h"
 #include "vmm/memory.h"
 

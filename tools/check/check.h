@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "vhost_user/gpu_display.h"
-#include "virtio/vq_driver.h"
+#include "vhost_user/display/display.h"
+#include "tests/lib/vq_driver.h"
 #include "vhost_user/frontend.h"
 #include "vhost_user/trace.h"
 

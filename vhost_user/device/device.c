@@ -1,5 +1,5 @@
 /* A vhost-user device: creation from a --vhost-user argument, config space, description. */
-#include "vhost_user/device_internal.h"
+#include "vhost_user/device/internal.h"
 
 #include <errno.h>
 #include <linux/virtio_ids.h>

@@ -3,7 +3,7 @@
  * hang-up of its socket, and finishing a failure on the loop thread (which
  * hands the rings to device_takeover.c, so new requests fail, not hang).
  */
-#include "vhost_user/device_internal.h"
+#include "vhost_user/device/internal.h"
 
 #include <errno.h>
 #include <event2/event.h>

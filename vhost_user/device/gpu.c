@@ -15,7 +15,7 @@
  * With vnc=HOST:PORT a view-only VNC server (gpu_vnc.c, its own thread)
  * shows scanout 0; it lives from create to destroy, across resets.
  */
-#include "vhost_user/device_internal.h"
+#include "vhost_user/device/internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -25,8 +25,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vhost_user/gpu_display.h"
-#include "vhost_user/gpu_vnc.h"
+#include "vhost_user/display/display.h"
+#include "vhost_user/display/vnc.h"
 #include "vmm/log.h"
 
 #define GPU_ATTACH_TIMEOUT_MS 1000

@@ -2,9 +2,9 @@
 #ifndef VHOST_USER_DEVICE_INTERNAL_H
 #define VHOST_USER_DEVICE_INTERNAL_H
 
-#include "vhost_user/device.h"
+#include "vhost_user/device/device.h"
 #include "vhost_user/frontend.h"
-#include "vhost_user/gpu_vnc.h"
+#include "vhost_user/display/vnc.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/trace.h"
 #include "virtio/pci_transport.h"

@@ -3,7 +3,7 @@
  * back-end, sleep and wake, and marking the device failed (NEEDS_RESET and
  * one log line); device_events.c finishes a failure on the loop thread.
  */
-#include "vhost_user/device_internal.h"
+#include "vhost_user/device/internal.h"
 #include "vmm/clock.h"
 
 #include <errno.h>

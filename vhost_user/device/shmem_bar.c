@@ -3,7 +3,7 @@
  * GET_SHMEM_CONFIG, shown to the guest as 64-bit BARs, filled by the
  * back-end's SHMEM_MAP requests as KVM memory slots over its fds.
  */
-#include "vhost_user/device_internal.h"
+#include "vhost_user/device/internal.h"
 
 #include <errno.h>
 #include <linux/kvm.h>

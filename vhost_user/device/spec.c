@@ -10,7 +10,7 @@
  *   vnc=HOST:PORT gpu: a view-only VNC server showing scanout 0 (HOST an
  *                 IPv4 address; a bare PORT means 127.0.0.1)
  */
-#include "vhost_user/device_internal.h"
+#include "vhost_user/device/internal.h"
 
 #include <errno.h>
 #include <linux/virtio_ids.h>

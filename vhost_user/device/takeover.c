@@ -1,5 +1,5 @@
 /* Answering the rings of a dead back-end, so that the guest's requests fail instead of hanging. */
-#include "vhost_user/device_internal.h"
+#include "vhost_user/device/internal.h"
 
 #include <endian.h>
 #include <errno.h>

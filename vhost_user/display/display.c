@@ -1,5 +1,5 @@
 /* The vhost-user-gpu display channel: incremental message receiver, request handlers, replies. */
-#include "vhost_user/gpu_display.h"
+#include "vhost_user/display/display.h"
 #include "vmm/clock.h"
 
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "vhost_user/frontend.h"
-#include "vhost_user/gpu_display_internal.h"
+#include "vhost_user/display/internal.h"
 
 #define BIT(n) (1ull << (n))
 #define OFFERED_FEATURES BIT(GPU_DISPLAY_PROTOCOL_F_EDID)

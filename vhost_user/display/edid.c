@@ -1,7 +1,7 @@
 /* The EDID 1.4 base block describing our virtual monitor's one preferred mode. */
 #include <string.h>
 
-#include "vhost_user/gpu_display.h"
+#include "vhost_user/display/display.h"
 
 /* Reduced-blanking style timings at 60 Hz: plenty for a monitor that does not exist. */
 #define H_BLANK 160u

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vhost_user/gpu_display_internal.h"
-#include "vhost_user/gpu_vnc.h"
-#include "vmm/png.h"
+#include "vhost_user/display/internal.h"
+#include "vhost_user/display/vnc.h"
+#include "vhost_user/display/png.h"
 
 #define VNC_SCANOUT 0 /* the scanout a VNC view shows */
 

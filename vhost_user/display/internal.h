@@ -4,7 +4,7 @@
 
 #include <sys/uio.h>
 
-#include "vhost_user/gpu_display.h"
+#include "vhost_user/display/display.h"
 
 /* Each returns 0 or -errno after logging why the message was refused. */
 int gpu_fb_set_scanout(struct gpu_display *d, const struct gpu_display_scanout_msg *m);

@@ -1,5 +1,5 @@
 /* PNG encoding of XRGB framebuffers with zlib: signature, IHDR, deflated IDAT chunks, IEND. */
-#include "vmm/png.h"
+#include "vhost_user/display/png.h"
 
 #include <errno.h>
 #include <stdio.h>

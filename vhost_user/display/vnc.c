@@ -1,5 +1,5 @@
 /* A view-only LibVNCServer view of one GPU scanout: shadow buffer, VNC thread, log routing. */
-#include "vhost_user/gpu_vnc.h"
+#include "vhost_user/display/vnc.h"
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vhost_user/gpu_display.h"
+#include "vhost_user/display/display.h"
 #include "vmm/log.h"
 
 /* How long the VNC thread waits on clients before it looks at the shadow again. */
