@@ -34,7 +34,7 @@ int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *name, u
 		return -EINVAL;
 	strcpy(fe->name, name);
 	snprintf(fe->log_component, sizeof(fe->log_component), "vhost-user %s", name);
-	fe->type = vhost_user_device_type_find(type_id, &fe->type_fallback);
+	fe->type = vhost_user_type_find(type_id, &fe->type_fallback);
 	fe->sock = -1;
 	fe->backend_fd = -1;
 	fe->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;

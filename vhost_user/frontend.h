@@ -60,8 +60,8 @@ struct vhost_user_queue_state {
 struct vhost_user_frontend {
 	char name[32]; /* "blk0": first word of every message */
 	char log_component[48];
-	const struct vhost_user_device_type *type;
-	struct vhost_user_device_type type_fallback;
+	const struct vhost_user_type *type;
+	struct vhost_user_type type_fallback;
 	int sock;
 	int backend_fd; /* our end of the back-end request channel, or -1 */
 	int timeout_ms; /* per reply; VHOST_USER_DEFAULT_TIMEOUT_MS unless changed */

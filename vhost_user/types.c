@@ -20,7 +20,7 @@
  * alone. Net's control-queue features (CTRL_VQ, MQ, GUEST_ANNOUNCE, ...)
  * stay out: with vhost-user the frontend would have to serve that queue.
  */
-static const struct vhost_user_device_type device_types[] = {
+static const struct vhost_user_type device_types[] = {
     TYPE(VIRTIO_ID_NET, "net", 2, 24,
 	 BIT(0) /* CSUM */ | BIT(1) /* GUEST_CSUM */ | BIT(3) /* MTU */ | BIT(5) /* MAC */ |
 	     BIT(7) | BIT(8) | BIT(9) | BIT(10) /* GUEST_TSO4/6, ECN, UFO */ | BIT(11) | BIT(12) |
@@ -54,8 +54,7 @@ uint64_t vhost_user_transport_features(void)
 	       BIT(VIRTIO_RING_F_EVENT_IDX);
 }
 
-const struct vhost_user_device_type *
-vhost_user_device_type_find(uint32_t id, struct vhost_user_device_type *fallback)
+const struct vhost_user_type *vhost_user_type_find(uint32_t id, struct vhost_user_type *fallback)
 {
 	size_t i;
 
@@ -72,8 +71,8 @@ vhost_user_device_type_find(uint32_t id, struct vhost_user_device_type *fallback
 	return fallback;
 }
 
-const struct vhost_user_device_type *
-vhost_user_device_type_by_name(const char *name, struct vhost_user_device_type *fallback)
+const struct vhost_user_type *vhost_user_type_by_name(const char *name,
+						      struct vhost_user_type *fallback)
 {
 	size_t i;
 	char *end;
@@ -88,5 +87,5 @@ vhost_user_device_type_by_name(const char *name, struct vhost_user_device_type *
 	id = strtoul(name + 5, &end, 0);
 	if (*end != '\0' || id == 0 || id > UINT32_MAX)
 		return NULL;
-	return vhost_user_device_type_find((uint32_t)id, fallback);
+	return vhost_user_type_find((uint32_t)id, fallback);
 }

@@ -1,10 +1,10 @@
 /* What the frontend knows about each virtio device type it can front for a back-end. */
-#ifndef VHOST_USER_DEVICE_TYPE_H
-#define VHOST_USER_DEVICE_TYPE_H
+#ifndef VHOST_USER_TYPES_H
+#define VHOST_USER_TYPES_H
 
 #include <stdint.h>
 
-struct vhost_user_device_type {
+struct vhost_user_type {
 	uint32_t id;	       /* virtio device id */
 	const char *name;      /* "blk", "net", ...; "type=N" for unknown ids */
 	unsigned min_queues;   /* queues the device cannot work without */
@@ -21,11 +21,10 @@ uint64_t vhost_user_transport_features(void);
  * written into *fallback (name "type=N", one queue, no config, transport
  * features only), which is then returned; fallback must outlive its use.
  */
-const struct vhost_user_device_type *
-vhost_user_device_type_find(uint32_t id, struct vhost_user_device_type *fallback);
+const struct vhost_user_type *vhost_user_type_find(uint32_t id, struct vhost_user_type *fallback);
 
 /* Looks a type up by name ("blk", "fs", or "type=N"); NULL when neither. */
-const struct vhost_user_device_type *
-vhost_user_device_type_by_name(const char *name, struct vhost_user_device_type *fallback);
+const struct vhost_user_type *vhost_user_type_by_name(const char *name,
+						      struct vhost_user_type *fallback);
 
 #endif

@@ -211,7 +211,7 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 	case OPT_VHOST_USER:
 		if (cfg->nvhost_user == VMM_MAX_DEVICES)
 			CLI_FAIL("--vhost-user: at most %d devices", VMM_MAX_DEVICES);
-		if (vhost_user_device_check_spec(arg, why, sizeof(why)))
+		if (vu_device_check_spec(arg, why, sizeof(why)))
 			CLI_FAIL("--vhost-user %s: %s", arg, why);
 		cfg->vhost_user[cfg->nvhost_user++].spec = arg;
 		break;

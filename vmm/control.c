@@ -212,8 +212,8 @@ static void cmd_status(struct control *ctl, char *out, size_t size)
 		if (i)
 			used += (size_t)snprintf(out + used, size - used, ",");
 		if (used < size)
-			used += (size_t)vhost_user_device_describe(ctl->devs->vhost_user[i],
-								   out + used, size - used);
+			used += (size_t)vu_device_describe(ctl->devs->vhost_user[i], out + used,
+							   size - used);
 	}
 	pthread_mutex_unlock(&ctl->vm->dev_lock);
 	if (used + 3 <= size)
@@ -227,10 +227,10 @@ static void devices_sleep_wake(struct control *ctl, bool pause, const char **fai
 {
 	pthread_mutex_lock(&ctl->vm->dev_lock);
 	for (unsigned i = 0; i < ctl->devs->nvhost_user; i++) {
-		struct vhost_user_device *dev = ctl->devs->vhost_user[i];
-		int err = pause ? vhost_user_device_pause(dev) : vhost_user_device_resume(dev);
+		struct vu_device *dev = ctl->devs->vhost_user[i];
+		int err = pause ? vu_device_pause(dev) : vu_device_resume(dev);
 		if (err && !*failed_name)
-			*failed_name = vhost_user_device_name(dev);
+			*failed_name = vu_device_name(dev);
 	}
 	pthread_mutex_unlock(&ctl->vm->dev_lock);
 }
@@ -296,12 +296,12 @@ static int find_member(const char *line, const char *key, char *out, unsigned si
 }
 
 /* The device named name, or with name "" the first GPU. */
-static struct vhost_user_device *find_device(struct control *ctl, const char *name)
+static struct vu_device *find_device(struct control *ctl, const char *name)
 {
 	for (unsigned i = 0; i < ctl->devs->nvhost_user; i++) {
-		struct vhost_user_device *dev = ctl->devs->vhost_user[i];
-		if (name[0] ? !strcmp(vhost_user_device_name(dev), name)
-			    : vhost_user_device_type_id(dev) == VIRTIO_ID_GPU)
+		struct vu_device *dev = ctl->devs->vhost_user[i];
+		if (name[0] ? !strcmp(vu_device_name(dev), name)
+			    : vu_device_type_id(dev) == VIRTIO_ID_GPU)
 			return dev;
 	}
 	return NULL;
@@ -325,7 +325,7 @@ static const char *screenshot_error(int err)
 static void cmd_screenshot(struct control *ctl, const char *line, char *out, size_t size)
 {
 	char name[32] = "", number[24] = "0", path[1024] = "", *end;
-	struct vhost_user_device *dev;
+	struct vu_device *dev;
 	unsigned long scanout;
 	int err;
 
@@ -342,14 +342,13 @@ static void cmd_screenshot(struct control *ctl, const char *line, char *out, siz
 		snprintf(out, size, "{\"ok\":false,\"error\":\"no such device\"}");
 		return;
 	}
-	err = *end || scanout > UINT32_MAX
-		  ? -EINVAL
-		  : vhost_user_device_screenshot(dev, (unsigned)scanout, path);
+	err = *end || scanout > UINT32_MAX ? -EINVAL
+					   : vu_device_screenshot(dev, (unsigned)scanout, path);
 	if (err)
 		snprintf(out, size, "{\"ok\":false,\"error\":\"%s\"}", screenshot_error(err));
 	else
 		snprintf(out, size, "{\"ok\":true,\"device\":\"%s\",\"scanout\":%lu}",
-			 vhost_user_device_name(dev), scanout);
+			 vu_device_name(dev), scanout);
 }
 
 /* Runs one command line; false when the client was closed. */

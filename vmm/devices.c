@@ -72,10 +72,9 @@ int vm_devices_create(struct vm *vm, struct vm_devices *devs)
 		return r;
 	/* Each failure was logged by the device with its name, step and field. */
 	for (unsigned i = 0; i < vm->cfg->nvhost_user; i++) {
-		r = vhost_user_device_create(vm, &devs->bus, vm->cfg->vhost_user[i].spec,
-					     devs->trace_open ? &devs->trace : NULL,
-					     devs->vhost_user, devs->nvhost_user,
-					     &devs->vhost_user[devs->nvhost_user]);
+		r = vu_device_create(vm, &devs->bus, vm->cfg->vhost_user[i].spec,
+				     devs->trace_open ? &devs->trace : NULL, devs->vhost_user,
+				     devs->nvhost_user, &devs->vhost_user[devs->nvhost_user]);
 		if (r)
 			return r;
 		devs->nvhost_user++;
@@ -90,7 +89,7 @@ void vm_devices_destroy(struct vm_devices *devs)
 	if (devs->rng)
 		virtio_rng_destroy(devs->rng);
 	for (unsigned i = 0; i < devs->nvhost_user; i++)
-		vhost_user_device_destroy(devs->vhost_user[i]);
+		vu_device_destroy(devs->vhost_user[i]);
 	devs->nvhost_user = 0;
 	if (devs->trace_open)
 		vhost_user_trace_close(&devs->trace);

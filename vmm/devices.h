@@ -8,13 +8,13 @@
 
 struct vm;
 struct virtio_rng;
-struct vhost_user_device;
+struct vu_device;
 
 struct vm_devices {
 	struct pci_bus bus;
 	bool bus_ready;
 	struct virtio_rng *rng;
-	struct vhost_user_device *vhost_user[VMM_MAX_DEVICES];
+	struct vu_device *vhost_user[VMM_MAX_DEVICES];
 	unsigned nvhost_user;
 	struct vhost_user_trace trace; /* --trace / --trace-file, shared by the devices */
 	bool trace_open;

@@ -173,18 +173,18 @@ static int check_inputs(const struct vm_config *cfg)
 static void screenshot_on_exit(struct vm_devices *devs, const char *path)
 {
 	for (unsigned i = 0; i < devs->nvhost_user; i++) {
-		struct vhost_user_device *dev = devs->vhost_user[i];
+		struct vu_device *dev = devs->vhost_user[i];
 		int err;
 
-		if (vhost_user_device_type_id(dev) != VIRTIO_ID_GPU)
+		if (vu_device_type_id(dev) != VIRTIO_ID_GPU)
 			continue;
-		err = vhost_user_device_screenshot(dev, 0, path);
+		err = vu_device_screenshot(dev, 0, path);
 		if (err)
 			log_error("vmm", "--screenshot-on-exit: %s scanout 0: %s",
-				  vhost_user_device_name(dev), strerror(-err));
+				  vu_device_name(dev), strerror(-err));
 		else
 			log_info("vmm", "screenshot of %s scanout 0 written to %s",
-				 vhost_user_device_name(dev), path);
+				 vu_device_name(dev), path);
 		return;
 	}
 	log_error("vmm", "--screenshot-on-exit: no GPU device");

@@ -363,20 +363,20 @@ END_TEST
 
 START_TEST(device_types)
 {
-	struct vhost_user_device_type fallback;
-	const struct vhost_user_device_type *t;
+	struct vhost_user_type fallback;
+	const struct vhost_user_type *t;
 
-	t = vhost_user_device_type_find(2, &fallback);
+	t = vhost_user_type_find(2, &fallback);
 	ck_assert_str_eq(t->name, "blk");
 	ck_assert_uint_eq(t->config_size, 60);
-	t = vhost_user_device_type_by_name("fs", &fallback);
+	t = vhost_user_type_by_name("fs", &fallback);
 	ck_assert_uint_eq(t->id, 26);
 	ck_assert_uint_eq(t->min_queues, 2);
-	t = vhost_user_device_type_by_name("type=99", &fallback);
+	t = vhost_user_type_by_name("type=99", &fallback);
 	ck_assert_ptr_eq(t, &fallback);
 	ck_assert_str_eq(t->name, "type=99");
-	ck_assert_ptr_null(vhost_user_device_type_by_name("type=", &fallback));
-	ck_assert_ptr_null(vhost_user_device_type_by_name("bogus", &fallback));
+	ck_assert_ptr_null(vhost_user_type_by_name("type=", &fallback));
+	ck_assert_ptr_null(vhost_user_type_by_name("bogus", &fallback));
 	ck_assert_uint_eq(vhost_user_transport_features() & BIT(34), 0);
 }
 END_TEST

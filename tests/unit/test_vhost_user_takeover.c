@@ -27,8 +27,8 @@
 
 struct fixture {
 	struct vm vm;
-	struct vhost_user_device dev;
-	struct vhost_user_device_type type_buf;
+	struct vu_device dev;
+	struct vhost_user_type type_buf;
 	struct test_vq drv[NQ];
 	struct virtq dvq; /* device side of drv[0], for the per-chain tests */
 	struct virtq_chain chain;
@@ -327,12 +327,11 @@ START_TEST(drain_stops_at_a_broken_ring)
 END_TEST
 
 /* A device of type id with nq enabled queues, over the fixture's rings. */
-static struct vhost_user_device *device(struct fixture *f, uint32_t id, unsigned nq,
-					uint64_t features)
+static struct vu_device *device(struct fixture *f, uint32_t id, unsigned nq, uint64_t features)
 {
-	struct vhost_user_device *dev = &f->dev;
+	struct vu_device *dev = &f->dev;
 
-	dev->fe.type = vhost_user_device_type_find(id, &f->type_buf);
+	dev->fe.type = vhost_user_type_find(id, &f->type_buf);
 	snprintf(dev->fe.log_component, sizeof(dev->fe.log_component), "test");
 	snprintf(dev->name, sizeof(dev->name), "dev0");
 	dev->vm = &f->vm;
@@ -352,7 +351,7 @@ static struct vhost_user_device *device(struct fixture *f, uint32_t id, unsigned
 	return dev;
 }
 
-static void set_max_pairs(struct vhost_user_device *dev, uint16_t pairs)
+static void set_max_pairs(struct vu_device *dev, uint16_t pairs)
 {
 	size_t at = offsetof(struct virtio_net_config, max_virtqueue_pairs);
 
@@ -363,7 +362,7 @@ static void set_max_pairs(struct vhost_user_device *dev, uint16_t pairs)
 START_TEST(picks_the_answer_per_queue)
 {
 	struct fixture *f = setup();
-	struct vhost_user_device *dev = device(f, VIRTIO_ID_NET, 2, 0);
+	struct vu_device *dev = device(f, VIRTIO_ID_NET, 2, 0);
 
 	ck_assert_int_eq(vu_takeover_net_ctrl_queue(dev), -1);
 	ck_assert_ptr_null(vu_takeover_pick(dev, 0));
@@ -388,7 +387,7 @@ END_TEST
 START_TEST(net_ctrl_queue_follows_the_pairs)
 {
 	struct fixture *f = setup();
-	struct vhost_user_device *dev =
+	struct vu_device *dev =
 	    device(f, VIRTIO_ID_NET, 5, BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ));
 
 	set_max_pairs(dev, 2);
@@ -438,10 +437,10 @@ static void run_loop(struct fixture *f)
 	ck_assert_int_ge(event_base_loop(f->vm.evbase, EVLOOP_NONBLOCK), 0);
 }
 
-static struct vhost_user_device *failed_device(struct fixture *f, uint32_t id, unsigned nq,
-					       uint64_t features)
+static struct vu_device *failed_device(struct fixture *f, uint32_t id, unsigned nq,
+				       uint64_t features)
 {
-	struct vhost_user_device *dev = device(f, id, nq, features);
+	struct vu_device *dev = device(f, id, nq, features);
 
 	f->vm.evbase = event_base_new();
 	ck_assert_ptr_nonnull(f->vm.evbase);
@@ -462,7 +461,7 @@ static void release(struct fixture *f)
 START_TEST(net_takeover_end_to_end)
 {
 	struct fixture *f = setup();
-	struct vhost_user_device *dev = failed_device(
+	struct vu_device *dev = failed_device(
 	    f, VIRTIO_ID_NET, 3, BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_RING_F_EVENT_IDX));
 	uint8_t hdr[2] = {VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI};
 	uint64_t ack = buffer(f, NULL, 1), rx = buffer(f, NULL, 1514);
@@ -510,7 +509,7 @@ END_TEST
 START_TEST(fs_takeover_end_to_end)
 {
 	struct fixture *f = setup();
-	struct vhost_user_device *dev = failed_device(f, VIRTIO_ID_FS, 2, 0);
+	struct vu_device *dev = failed_device(f, VIRTIO_ID_FS, 2, 0);
 	struct fuse_in_header in = fuse_request(FUSE_OPEN);
 	uint64_t reply = buffer(f, NULL, 32);
 	struct vq_buf forget[] = {{buffer(f, &in, sizeof(in)), sizeof(in), false}};
@@ -538,7 +537,7 @@ END_TEST
 START_TEST(full_ring_is_served_and_rearmed)
 {
 	struct fixture *f = setup();
-	struct vhost_user_device *dev = failed_device(f, VIRTIO_ID_FS, 2, 0);
+	struct vu_device *dev = failed_device(f, VIRTIO_ID_FS, 2, 0);
 	struct fuse_in_header in = fuse_request(FUSE_FORGET);
 	struct vq_buf forget[] = {{buffer(f, &in, sizeof(in)), sizeof(in), false}};
 	uint64_t count;
@@ -560,7 +559,7 @@ END_TEST
 START_TEST(idle_rings_are_not_taken_over)
 {
 	struct fixture *f = setup();
-	struct vhost_user_device *dev = failed_device(f, VIRTIO_ID_FS, 2, 0);
+	struct vu_device *dev = failed_device(f, VIRTIO_ID_FS, 2, 0);
 	struct fuse_in_header in = fuse_request(FUSE_OPEN);
 	struct vq_buf forget[] = {{buffer(f, &in, sizeof(in)), sizeof(in), false}};
 	uint32_t id, len;

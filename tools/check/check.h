@@ -28,8 +28,8 @@ struct check_row {
 
 struct checker {
 	const char *socket;
-	const struct vhost_user_device_type *type;
-	struct vhost_user_device_type type_fallback;
+	const struct vhost_user_type *type;
+	struct vhost_user_type type_fallback;
 	int timeout_ms;
 	bool verbose;
 	struct guest_memory mem;

@@ -291,7 +291,7 @@ static int setup(struct checker *c, const struct options *o, struct vhost_user_t
 
 	c->socket = o->socket;
 	c->verbose = o->verbose;
-	c->type = vhost_user_device_type_by_name(o->type, &c->type_fallback);
+	c->type = vhost_user_type_by_name(o->type, &c->type_fallback);
 	if (!c->type)
 		return -EINVAL;
 	c->real_stderr = dup(2);

@@ -37,7 +37,7 @@ static void put_le32(uint8_t *p, uint32_t v)
 }
 
 /* Net without the back-end's CONFIG: the VMM serves mac, link status and one queue pair. */
-static void net_local_config(struct vhost_user_device *dev, unsigned ordinal)
+static void net_local_config(struct vu_device *dev, unsigned ordinal)
 {
 	static const uint8_t default_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
@@ -53,7 +53,7 @@ static void net_local_config(struct vhost_user_device *dev, unsigned ordinal)
 }
 
 /* Decides who serves config space and how many queues the transport has. */
-static int setup_device_model(struct vhost_user_device *dev, unsigned ordinal, char *err, size_t n)
+static int setup_device_model(struct vu_device *dev, unsigned ordinal, char *err, size_t n)
 {
 	struct vhost_user_frontend *fe = &dev->fe;
 	bool remote = vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_CONFIG);
@@ -93,12 +93,12 @@ static int setup_device_model(struct vhost_user_device *dev, unsigned ordinal, c
 
 static uint64_t dev_features(void *opaque)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 
 	return dev->fe.device_features | dev->local_features;
 }
 
-static void refresh_config(struct vhost_user_device *dev)
+static void refresh_config(struct vu_device *dev)
 {
 	uint32_t size = dev->fe.type->config_size;
 	int err;
@@ -115,7 +115,7 @@ static void refresh_config(struct vhost_user_device *dev)
 
 static void dev_config_read(void *opaque, uint32_t offset, void *data, unsigned len)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 
 	if (!dev->local_config && !dev->config_cached)
 		refresh_config(dev);
@@ -130,7 +130,7 @@ static void dev_config_read(void *opaque, uint32_t offset, void *data, unsigned 
 
 static void dev_config_write(void *opaque, uint32_t offset, const void *data, unsigned len)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 
 	if (dev->local_config || dev->state == VU_DEV_FAILED)
 		return; /* tag, mac and queue counts are read-only to the driver */
@@ -149,7 +149,7 @@ static const struct virtio_device_ops vu_device_ops = {
     .reset = vu_dev_reset,
 };
 
-static unsigned same_type_count(uint32_t id, struct vhost_user_device *const *existing, unsigned n)
+static unsigned same_type_count(uint32_t id, struct vu_device *const *existing, unsigned n)
 {
 	unsigned count = 0;
 
@@ -164,8 +164,7 @@ static unsigned same_type_count(uint32_t id, struct vhost_user_device *const *ex
  * shared one from --trace/--trace-file, or with trace=on and no shared
  * one, text on stderr.
  */
-static int choose_trace(struct vhost_user_device *dev, struct vhost_user_trace *shared, char *err,
-			size_t n)
+static int choose_trace(struct vu_device *dev, struct vhost_user_trace *shared, char *err, size_t n)
 {
 	const struct vu_spec *s = &dev->spec;
 	int r = 0;
@@ -188,10 +187,9 @@ static int choose_trace(struct vhost_user_device *dev, struct vhost_user_trace *
 	return 0;
 }
 
-static int connect_backend(struct vhost_user_device *dev, const char *spec_text,
-			   struct vhost_user_trace *trace,
-			   struct vhost_user_device *const *existing, unsigned nexisting, char *err,
-			   size_t n)
+static int connect_backend(struct vu_device *dev, const char *spec_text,
+			   struct vhost_user_trace *trace, struct vu_device *const *existing,
+			   unsigned nexisting, char *err, size_t n)
 {
 	char why[160];
 	unsigned ordinal;
@@ -238,14 +236,14 @@ static int connect_backend(struct vhost_user_device *dev, const char *spec_text,
 	return vu_shmem_setup(dev, err, n);
 }
 
-int vhost_user_device_check_spec(const char *spec, char *err, size_t err_size)
+int vu_device_check_spec(const char *spec, char *err, size_t err_size)
 {
 	struct vu_spec parsed;
 
 	return vu_spec_parse(spec, &parsed, err, err_size);
 }
 
-static int plug_transport(struct vhost_user_device *dev, struct pci_bus *bus)
+static int plug_transport(struct vu_device *dev, struct pci_bus *bus)
 {
 	struct virtio_pci_params params = {
 	    .name = dev->fe.log_component,
@@ -264,12 +262,11 @@ static int plug_transport(struct vhost_user_device *dev, struct pci_bus *bus)
 	return virtio_pci_init_shmem(&dev->transport, bus, &dev->vm->mem, &params, &plat, &shmem);
 }
 
-int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
-			     struct vhost_user_trace *trace,
-			     struct vhost_user_device *const *existing, unsigned nexisting,
-			     struct vhost_user_device **out)
+int vu_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
+		     struct vhost_user_trace *trace, struct vu_device *const *existing,
+		     unsigned nexisting, struct vu_device **out)
 {
-	struct vhost_user_device *dev = calloc(1, sizeof(*dev));
+	struct vu_device *dev = calloc(1, sizeof(*dev));
 	char err[256] = "";
 	int r;
 
@@ -310,7 +307,7 @@ fail:
 	return r;
 }
 
-void vhost_user_device_destroy(struct vhost_user_device *dev)
+void vu_device_destroy(struct vu_device *dev)
 {
 	if (!dev)
 		return;
@@ -324,12 +321,12 @@ void vhost_user_device_destroy(struct vhost_user_device *dev)
 	free(dev);
 }
 
-const char *vhost_user_device_name(const struct vhost_user_device *dev)
+const char *vu_device_name(const struct vu_device *dev)
 {
 	return dev->name;
 }
 
-uint32_t vhost_user_device_type_id(const struct vhost_user_device *dev)
+uint32_t vu_device_type_id(const struct vu_device *dev)
 {
 	return dev->fe.type->id;
 }
@@ -358,7 +355,7 @@ static const char *state_name(enum vu_dev_state s)
 	return names[s];
 }
 
-int vhost_user_device_describe(const struct vhost_user_device *dev, char *buf, size_t size)
+int vu_device_describe(const struct vu_device *dev, char *buf, size_t size)
 {
 	char sock[256], cause[256], extra[48] = "";
 

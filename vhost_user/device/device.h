@@ -4,8 +4,8 @@
  * memory table, rings, config space); kicks reach the back-end through
  * ioeventfds and its interrupts reach the guest through irqfds.
  */
-#ifndef VHOST_USER_DEVICE_H
-#define VHOST_USER_DEVICE_H
+#ifndef VU_DEVICE_H
+#define VU_DEVICE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 struct vm;
 struct vhost_user_trace;
 struct pci_bus;
-struct vhost_user_device;
+struct vu_device;
 
 /*
  * Parses spec ("TYPE,sock=PATH[,key=value...]", see device.c), connects to
@@ -24,19 +24,18 @@ struct vhost_user_device;
  * Returns 0 or -errno; the failure was logged as one line naming the
  * device (or the spec), the step and the field.
  */
-int vhost_user_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
-			     struct vhost_user_trace *trace,
-			     struct vhost_user_device *const *existing, unsigned nexisting,
-			     struct vhost_user_device **out);
+int vu_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
+		     struct vhost_user_trace *trace, struct vu_device *const *existing,
+		     unsigned nexisting, struct vu_device **out);
 
 /*
  * Checks a --vhost-user argument without connecting (for the command-line
  * parser). Returns 0, or -EINVAL with one line in err naming the problem.
  */
-int vhost_user_device_check_spec(const char *spec, char *err, size_t err_size);
+int vu_device_check_spec(const char *spec, char *err, size_t err_size);
 
 /* Frees the device; call after pci_bus_destroy and once the loop has stopped. */
-void vhost_user_device_destroy(struct vhost_user_device *dev);
+void vu_device_destroy(struct vu_device *dev);
 
 /*
  * Writes scanout's framebuffer of a GPU device to path as a PNG. Takes the
@@ -44,11 +43,11 @@ void vhost_user_device_destroy(struct vhost_user_device *dev);
  * Returns 0, -ENODEV (not a GPU), -EINVAL (no such scanout), -ENODATA
  * (scanout disabled, showing a dmabuf, or no driver yet), or a write error.
  */
-int vhost_user_device_screenshot(struct vhost_user_device *dev, unsigned scanout, const char *path);
+int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *path);
 
 /* "blk0", "fs0", ...; valid for the device's lifetime. */
-const char *vhost_user_device_name(const struct vhost_user_device *dev);
-uint32_t vhost_user_device_type_id(const struct vhost_user_device *dev);
+const char *vu_device_name(const struct vu_device *dev);
+uint32_t vu_device_type_id(const struct vu_device *dev);
 
 /*
  * Sleep and wake. Call with vm->dev_lock held and the vCPUs parked.
@@ -57,14 +56,14 @@ uint32_t vhost_user_device_type_id(const struct vhost_user_device *dev);
  * same rings from those indices. Both are no-ops on an idle or failed
  * device. Return 0 or -errno (the device is then failed: NEEDS_RESET).
  */
-int vhost_user_device_pause(struct vhost_user_device *dev);
-int vhost_user_device_resume(struct vhost_user_device *dev);
+int vu_device_pause(struct vu_device *dev);
+int vu_device_resume(struct vu_device *dev);
 
 /*
  * Writes a JSON object describing the device (name, type, socket, state,
  * queues, last activation latency) into buf; call with vm->dev_lock held.
  * Returns what snprintf returns.
  */
-int vhost_user_device_describe(const struct vhost_user_device *dev, char *buf, size_t size);
+int vu_device_describe(const struct vu_device *dev, char *buf, size_t size);
 
 #endif

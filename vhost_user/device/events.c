@@ -20,7 +20,7 @@
 /* Back-end requests run with dev_lock held (loop callback or a vCPU's wait for a reply). */
 static void be_config_changed(void *opaque)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 
 	dev->config_cached = false;
 	virtio_pci_config_changed(&dev->transport);
@@ -28,7 +28,7 @@ static void be_config_changed(void *opaque)
 
 static int be_vring_call(void *opaque, unsigned index)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 	uint64_t one = 1;
 
 	if (index >= dev->nqueues || dev->queues[index].call_fd < 0)
@@ -38,7 +38,7 @@ static int be_vring_call(void *opaque, unsigned index)
 
 static int be_vring_err(void *opaque, unsigned index)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 	char cause[64];
 
 	snprintf(cause, sizeof(cause), "back-end reported an error on queue %u", index);
@@ -65,7 +65,7 @@ const struct vhost_user_backend_ops vu_backend_ops = {
 };
 
 /* The loop's half of a failure: drop the watches, close the connection. */
-static void finish_failure(struct vhost_user_device *dev)
+static void finish_failure(struct vu_device *dev)
 {
 	if (dev->state != VU_DEV_FAILED || dev->fe.sock < 0)
 		return;
@@ -81,7 +81,7 @@ static void finish_failure(struct vhost_user_device *dev)
 
 static void on_work(evutil_socket_t fd, short what, void *arg)
 {
-	struct vhost_user_device *dev = arg;
+	struct vu_device *dev = arg;
 	uint64_t count;
 
 	(void)what;
@@ -93,7 +93,7 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Fails the device when a deferred ack failed; logs the activation once all are in. */
-static void acks_read(struct vhost_user_device *dev, int err)
+static void acks_read(struct vu_device *dev, int err)
 {
 	if (err) {
 		dev->activation_start_ns = 0;
@@ -104,7 +104,7 @@ static void acks_read(struct vhost_user_device *dev, int err)
 	}
 }
 
-void vu_arm_ack_timer(struct vhost_user_device *dev)
+void vu_arm_ack_timer(struct vu_device *dev)
 {
 	int ms = dev->fe.timeout_ms;
 	struct itimerspec when = {
@@ -116,7 +116,7 @@ void vu_arm_ack_timer(struct vhost_user_device *dev)
 
 static void on_ack_timer(evutil_socket_t fd, short what, void *arg)
 {
-	struct vhost_user_device *dev = arg;
+	struct vu_device *dev = arg;
 	uint64_t expirations;
 	int err;
 
@@ -138,7 +138,7 @@ static void on_ack_timer(evutil_socket_t fd, short what, void *arg)
  */
 static void on_socket(evutil_socket_t fd, short what, void *arg)
 {
-	struct vhost_user_device *dev = arg;
+	struct vu_device *dev = arg;
 	char byte, cause[192];
 	ssize_t n;
 
@@ -174,7 +174,7 @@ static bool nothing_to_read(int fd)
 
 static void on_backend_request(evutil_socket_t fd, short what, void *arg)
 {
-	struct vhost_user_device *dev = arg;
+	struct vu_device *dev = arg;
 
 	(void)what;
 	pthread_mutex_lock(&dev->vm->dev_lock);
@@ -193,7 +193,7 @@ static void on_backend_request(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&dev->vm->dev_lock);
 }
 
-static struct event *watch(struct vhost_user_device *dev, int fd, event_callback_fn fn, void *arg)
+static struct event *watch(struct vu_device *dev, int fd, event_callback_fn fn, void *arg)
 {
 	struct event *ev = event_new(dev->vm->evbase, fd, EV_READ | EV_PERSIST, fn, arg);
 
@@ -204,7 +204,7 @@ static struct event *watch(struct vhost_user_device *dev, int fd, event_callback
 	return ev;
 }
 
-int vu_watches_start(struct vhost_user_device *dev)
+int vu_watches_start(struct vu_device *dev)
 {
 	dev->work_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (dev->work_fd < 0)
@@ -226,7 +226,7 @@ int vu_watches_start(struct vhost_user_device *dev)
 	return 0;
 }
 
-void vu_watches_stop(struct vhost_user_device *dev)
+void vu_watches_stop(struct vu_device *dev)
 {
 	struct event **evs[] = {&dev->work_ev, &dev->sock_ev, &dev->backend_ev, &dev->ack_timer_ev};
 

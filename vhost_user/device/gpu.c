@@ -35,7 +35,7 @@
 #define GPU_CFG_LOCAL_END 12
 
 struct vu_gpu {
-	struct vhost_user_device *dev;
+	struct vu_device *dev;
 	pthread_mutex_t lock; /* guards display */
 	struct gpu_display display;
 	pthread_t thread;
@@ -44,7 +44,7 @@ struct vu_gpu {
 	struct gpu_vnc *vnc; /* NULL without vnc= */
 };
 
-int vu_gpu_create(struct vhost_user_device *dev)
+int vu_gpu_create(struct vu_device *dev)
 {
 	const struct gpu_display_config cfg = {.num_scanouts = 1, .width = 1024, .height = 768};
 	struct vu_gpu *g = calloc(1, sizeof(*g));
@@ -106,7 +106,7 @@ static void *display_thread(void *arg)
 	return NULL;
 }
 
-int vu_gpu_start(struct vhost_user_device *dev)
+int vu_gpu_start(struct vu_device *dev)
 {
 	struct vu_gpu *g = dev->gpu;
 	uint64_t drained;
@@ -135,7 +135,7 @@ int vu_gpu_start(struct vhost_user_device *dev)
 	return 0;
 }
 
-void vu_gpu_stop(struct vhost_user_device *dev)
+void vu_gpu_stop(struct vu_device *dev)
 {
 	struct vu_gpu *g = dev->gpu;
 	uint64_t one = 1;
@@ -154,7 +154,7 @@ void vu_gpu_stop(struct vhost_user_device *dev)
 	pthread_mutex_unlock(&g->lock);
 }
 
-void vu_gpu_destroy(struct vhost_user_device *dev)
+void vu_gpu_destroy(struct vu_device *dev)
 {
 	struct vu_gpu *g = dev->gpu;
 
@@ -169,7 +169,7 @@ void vu_gpu_destroy(struct vhost_user_device *dev)
 	dev->gpu = NULL;
 }
 
-void vu_gpu_config_read(struct vhost_user_device *dev, uint32_t offset, void *data, unsigned len)
+void vu_gpu_config_read(struct vu_device *dev, uint32_t offset, void *data, unsigned len)
 {
 	/* The back-end reports no scanouts (QEMU fills them in) and its events are not ours. */
 	uint8_t local[GPU_CFG_LOCAL_END] = {0};
@@ -186,7 +186,7 @@ bool vu_gpu_config_write_local(uint32_t offset, unsigned len)
 	return offset + len <= GPU_CFG_LOCAL_END;
 }
 
-uint64_t vu_gpu_updates(const struct vhost_user_device *dev)
+uint64_t vu_gpu_updates(const struct vu_device *dev)
 {
 	struct vu_gpu *g = dev->gpu;
 	uint64_t n;
@@ -197,7 +197,7 @@ uint64_t vu_gpu_updates(const struct vhost_user_device *dev)
 	return n;
 }
 
-int vhost_user_device_screenshot(struct vhost_user_device *dev, unsigned scanout, const char *path)
+int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *path)
 {
 	struct vu_gpu *g = dev->gpu;
 	int err;

@@ -1,6 +1,6 @@
 /* State shared by the vhost-user device's files; not for users of device.h. */
-#ifndef VHOST_USER_DEVICE_INTERNAL_H
-#define VHOST_USER_DEVICE_INTERNAL_H
+#ifndef VU_DEVICE_INTERNAL_H
+#define VU_DEVICE_INTERNAL_H
 
 #include "vhost_user/device/device.h"
 #include "vhost_user/frontend.h"
@@ -26,8 +26,8 @@ struct vu_shmem_slot {
 
 /* What the --vhost-user argument asked for. */
 struct vu_spec {
-	const struct vhost_user_device_type *type;
-	struct vhost_user_device_type type_fallback;
+	const struct vhost_user_type *type;
+	struct vhost_user_type type_fallback;
 	char sock[108];
 	char tag[VU_FS_TAG_LEN + 1]; /* fs: mount tag */
 	unsigned queues;	     /* fs: request queues; 0 = default */
@@ -52,7 +52,7 @@ typedef uint32_t (*vu_takeover_serve_fn)(const struct virtq_chain *chain);
 
 /* A queue the VMM answers itself after its back-end died (device_takeover.c). */
 struct vu_takeover {
-	struct vhost_user_device *dev;
+	struct vu_device *dev;
 	unsigned index;
 	struct virtq vq;
 	struct virtq_chain chain;
@@ -61,7 +61,7 @@ struct vu_takeover {
 	bool on;
 };
 
-struct vhost_user_device {
+struct vu_device {
 	struct virtio_pci transport;
 	struct vhost_user_frontend fe;
 	struct vm *vm;
@@ -123,18 +123,18 @@ void vu_dev_reset(void *opaque);
 /* device_events.c */
 extern const struct vhost_user_backend_ops vu_backend_ops;
 /* Adds the loop watches (socket hang-up, back-end channel, failure work). */
-int vu_watches_start(struct vhost_user_device *dev);
-void vu_watches_stop(struct vhost_user_device *dev);
+int vu_watches_start(struct vu_device *dev);
+void vu_watches_stop(struct vu_device *dev);
 /* device_run.c: marks the device failed (NEEDS_RESET) with one log line; lock held. */
-void vu_fail_device(struct vhost_user_device *dev, const char *cause);
+void vu_fail_device(struct vu_device *dev, const char *cause);
 
 /*
  * device_run.c: the activation's acks are all in (read on the loop or by a
  * later request): logs the activation time. Lock held.
  */
-void vu_activation_acked(struct vhost_user_device *dev);
+void vu_activation_acked(struct vu_device *dev);
 /* device_events.c: the loop reads the activation's acks; the timer bounds the wait. */
-void vu_arm_ack_timer(struct vhost_user_device *dev);
+void vu_arm_ack_timer(struct vu_device *dev);
 
 /*
  * device_takeover.c: once a failed device's connection is closed (loop
@@ -144,16 +144,16 @@ void vu_arm_ack_timer(struct vhost_user_device *dev);
  * line says what the guest now sees. No-op unless the rings were live.
  * release frees the kick watches (vu_watches_stop).
  */
-void vu_takeover_start(struct vhost_user_device *dev);
-void vu_takeover_release(struct vhost_user_device *dev);
+void vu_takeover_start(struct vu_device *dev);
+void vu_takeover_release(struct vu_device *dev);
 /* How queue q of dev is answered once taken over, from its type and features; NULL: left alone. */
-vu_takeover_serve_fn vu_takeover_pick(const struct vhost_user_device *dev, unsigned q);
+vu_takeover_serve_fn vu_takeover_pick(const struct vu_device *dev, unsigned q);
 /*
  * The net control queue's index, or -1 without one (no CTRL_VQ, or none of
  * the queues can be it): from max_virtqueue_pairs in dev->config, checked
  * against the enabled queues.
  */
-int vu_takeover_net_ctrl_queue(const struct vhost_user_device *dev);
+int vu_takeover_net_ctrl_queue(const struct vu_device *dev);
 /*
  * Pops up to one ring's worth of chains and pushes each with serve's length.
  * Returns how many it pushed, or -EIO when the ring is broken and none was.
@@ -186,17 +186,16 @@ int vu_chain_read(const struct virtq_chain *chain, void *dst, size_t len);
 int vu_chain_write(const struct virtq_chain *chain, const void *src, size_t len);
 
 /* device_shmem.c. After the handshake: GET_SHMEM_CONFIG and the regions (no-op without SHMEM). */
-int vu_shmem_setup(struct vhost_user_device *dev, char *err, size_t n);
+int vu_shmem_setup(struct vu_device *dev, char *err, size_t n);
 /* The transport's shared-memory parameters (one BAR per region, vu_shmem_placed). */
-void vu_shmem_fill_params(const struct vhost_user_device *dev, struct virtio_pci_shmem_params *p);
+void vu_shmem_fill_params(const struct vu_device *dev, struct virtio_pci_shmem_params *p);
 /* virtio_pci_shmem_params.placed. */
 void vu_shmem_placed(void *opaque, unsigned shmid, uint64_t gpa);
 /* Unmaps every mapping (device reset, disconnect, destroy); logs how many, naming why. */
-void vu_shmem_reset(struct vhost_user_device *dev, const char *why);
+void vu_shmem_reset(struct vu_device *dev, const char *why);
 /* The back-end's SHMEM_MAP/UNMAP; map takes ownership of fd. */
-int vu_shmem_backend_map(struct vhost_user_device *dev, const struct vhost_user_shmem_map *map,
-			 int fd);
-int vu_shmem_backend_unmap(struct vhost_user_device *dev, const struct vhost_user_shmem_map *map);
+int vu_shmem_backend_map(struct vu_device *dev, const struct vhost_user_shmem_map *map, int fd);
+int vu_shmem_backend_unmap(struct vu_device *dev, const struct vhost_user_shmem_map *map);
 
 /*
  * device_gpu.c: the display side of a virtio-gpu back-end, served on a
@@ -204,14 +203,14 @@ int vu_shmem_backend_unmap(struct vhost_user_device *dev, const struct vhost_use
  * transport is plugged; start: at DRIVER_OK after SET_FEATURES and the
  * memory table; stop: at reset, failure and destroy (idempotent).
  */
-int vu_gpu_create(struct vhost_user_device *dev);
-int vu_gpu_start(struct vhost_user_device *dev);
-void vu_gpu_stop(struct vhost_user_device *dev);
-void vu_gpu_destroy(struct vhost_user_device *dev);
+int vu_gpu_create(struct vu_device *dev);
+int vu_gpu_start(struct vu_device *dev);
+void vu_gpu_stop(struct vu_device *dev);
+void vu_gpu_destroy(struct vu_device *dev);
 /* Config space: num_scanouts is ours, events_read/events_clear are served here. */
-void vu_gpu_config_read(struct vhost_user_device *dev, uint32_t offset, void *data, unsigned len);
+void vu_gpu_config_read(struct vu_device *dev, uint32_t offset, void *data, unsigned len);
 /* UPDATE messages the display applied to scanout 0 (for status and benchmarks). */
-uint64_t vu_gpu_updates(const struct vhost_user_device *dev);
+uint64_t vu_gpu_updates(const struct vu_device *dev);
 /* True when the write touched only frontend-side fields (nothing to send). */
 bool vu_gpu_config_write_local(uint32_t offset, unsigned len);
 

@@ -27,7 +27,7 @@ static void signal_fd(int fd)
 		log_debug("vhost-user", "eventfd write failed: %s", strerror(errno));
 }
 
-void vu_fail_device(struct vhost_user_device *dev, const char *cause)
+void vu_fail_device(struct vu_device *dev, const char *cause)
 {
 	if (dev->state == VU_DEV_FAILED)
 		return;
@@ -46,7 +46,7 @@ void vu_fail_device(struct vhost_user_device *dev, const char *cause)
  * With the STATUS protocol feature a back-end (DPDK) waits for DRIVER_OK
  * before it serves the rings; without it there is nothing to send.
  */
-static int send_status(struct vhost_user_device *dev, uint8_t status)
+static int send_status(struct vu_device *dev, uint8_t status)
 {
 	int err = vhost_user_frontend_set_status(&dev->fe, status);
 
@@ -54,7 +54,7 @@ static int send_status(struct vhost_user_device *dev, uint8_t status)
 }
 
 /* Starts every enabled queue at base (saved ones when resuming, else 0). */
-static int start_rings(struct vhost_user_device *dev, bool from_saved)
+static int start_rings(struct vu_device *dev, bool from_saved)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		const struct virtio_queue_info *q = &dev->queues[i];
@@ -84,7 +84,7 @@ static int start_rings(struct vhost_user_device *dev, bool from_saved)
  * from 0 or from the saved bases, DRIVER_OK. The acked requests are
  * pipelined, so this costs about one round trip, not one per message.
  */
-static int configure_backend(struct vhost_user_device *dev, uint64_t features, bool resuming)
+static int configure_backend(struct vu_device *dev, uint64_t features, bool resuming)
 {
 	int err = 0, flushed = 0;
 
@@ -111,7 +111,7 @@ static int configure_backend(struct vhost_user_device *dev, uint64_t features, b
 	return err ? err : flushed;
 }
 
-static void log_activation(struct vhost_user_device *dev)
+static void log_activation(struct vu_device *dev)
 {
 	unsigned enabled = 0;
 
@@ -122,7 +122,7 @@ static void log_activation(struct vhost_user_device *dev)
 		 (double)dev->activation_vcpu_ns / 1e6);
 }
 
-void vu_activation_acked(struct vhost_user_device *dev)
+void vu_activation_acked(struct vu_device *dev)
 {
 	if (!dev->activation_start_ns || dev->state == VU_DEV_FAILED) {
 		dev->activation_start_ns = 0;
@@ -136,7 +136,7 @@ void vu_activation_acked(struct vhost_user_device *dev)
 int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_info *queues,
 		    unsigned nqueues)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 	uint64_t start = monotonic_ns();
 	int err;
 
@@ -168,7 +168,7 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 }
 
 /* Stops every started ring; bases go to saved_base. */
-static int stop_rings(struct vhost_user_device *dev)
+static int stop_rings(struct vu_device *dev)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		int err;
@@ -184,7 +184,7 @@ static int stop_rings(struct vhost_user_device *dev)
 
 void vu_dev_reset(void *opaque)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 
 	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		dev->takeover[i].on = false;
@@ -212,7 +212,7 @@ void vu_dev_reset(void *opaque)
 }
 
 /* Waits (bounded) until the back-end has completed what it took off ring i. */
-static void drain_ring(struct vhost_user_device *dev, unsigned i)
+static void drain_ring(struct vu_device *dev, unsigned i)
 {
 	const volatile uint16_t *used = guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
 	uint64_t deadline = monotonic_ns() + DRAIN_LIMIT_MS * 1000000ull;
@@ -237,7 +237,7 @@ static void drain_ring(struct vhost_user_device *dev, unsigned i)
  * Some back-ends (libvhost-user in QEMU 7.2) fail hard when a request
  * completes after GET_VRING_BASE closed its call fd.
  */
-static void settle_ring(struct vhost_user_device *dev, unsigned i)
+static void settle_ring(struct vu_device *dev, unsigned i)
 {
 	const volatile uint16_t *avail = guest_memory_ptr(&dev->vm->mem, dev->queues[i].driver, 4);
 	const volatile uint16_t *used = guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
@@ -260,7 +260,7 @@ static void settle_ring(struct vhost_user_device *dev, unsigned i)
 	}
 }
 
-int vhost_user_device_pause(struct vhost_user_device *dev)
+int vu_device_pause(struct vu_device *dev)
 {
 	int err;
 
@@ -281,7 +281,7 @@ int vhost_user_device_pause(struct vhost_user_device *dev)
 	return 0;
 }
 
-int vhost_user_device_resume(struct vhost_user_device *dev)
+int vu_device_resume(struct vu_device *dev)
 {
 	int err;
 

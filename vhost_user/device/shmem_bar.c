@@ -20,8 +20,8 @@
 #define STARTUP_MAX_REQUESTS 64
 
 /* The live mapping at gpa of size bytes, or with host_wanted false a free entry. */
-static struct vu_shmem_slot *find_slot(struct vhost_user_device *dev, bool host_wanted,
-				       uint64_t gpa, uint64_t size)
+static struct vu_shmem_slot *find_slot(struct vu_device *dev, bool host_wanted, uint64_t gpa,
+				       uint64_t size)
 {
 	for (unsigned i = 0; i < VU_SHMEM_MAX_SLOTS; i++) {
 		struct vu_shmem_slot *s = &dev->shmem_slots[i];
@@ -35,7 +35,7 @@ static struct vu_shmem_slot *find_slot(struct vhost_user_device *dev, bool host_
 /* vhost_user_shmem_ops.map: the fd's pages become guest memory at gpa. */
 static int kvm_map(void *opaque, uint64_t gpa, uint64_t size, int fd, uint64_t fd_offset, int prot)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 	struct vu_shmem_slot *s = find_slot(dev, false, 0, 0);
 	uint32_t flags = prot & PROT_WRITE ? 0 : KVM_MEM_READONLY;
 	void *host;
@@ -60,7 +60,7 @@ static int kvm_map(void *opaque, uint64_t gpa, uint64_t size, int fd, uint64_t f
 
 static int kvm_unmap(void *opaque, uint64_t gpa, uint64_t size)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 	struct vu_shmem_slot *s = find_slot(dev, true, gpa, size);
 	int err;
 
@@ -79,7 +79,7 @@ static const struct vhost_user_shmem_ops kvm_shmem_ops = {.map = kvm_map, .unmap
  * each answer; the loop only starts once the whole VM is built, so serve
  * what arrives now (until STARTUP_QUIET_MS pass without a request).
  */
-static void serve_startup_requests(struct vhost_user_device *dev)
+static void serve_startup_requests(struct vu_device *dev)
 {
 	for (unsigned i = 0; i < STARTUP_MAX_REQUESTS && dev->fe.backend_fd >= 0; i++) {
 		struct pollfd pfd = {.fd = dev->fe.backend_fd, .events = POLLIN};
@@ -90,7 +90,7 @@ static void serve_startup_requests(struct vhost_user_device *dev)
 	}
 }
 
-int vu_shmem_setup(struct vhost_user_device *dev, char *err, size_t n)
+int vu_shmem_setup(struct vu_device *dev, char *err, size_t n)
 {
 	uint64_t sizes[VHOST_USER_SHMEM_MAX_IDS];
 	unsigned nregions = 0, used = 0;
@@ -129,7 +129,7 @@ int vu_shmem_setup(struct vhost_user_device *dev, char *err, size_t n)
 	return 0;
 }
 
-void vu_shmem_fill_params(const struct vhost_user_device *dev, struct virtio_pci_shmem_params *p)
+void vu_shmem_fill_params(const struct vu_device *dev, struct virtio_pci_shmem_params *p)
 {
 	*p = (struct virtio_pci_shmem_params){.nregions = dev->nshmem_bars,
 					      .placed = vu_shmem_placed};
@@ -141,7 +141,7 @@ void vu_shmem_fill_params(const struct vhost_user_device *dev, struct virtio_pci
 
 void vu_shmem_placed(void *opaque, unsigned shmid, uint64_t gpa)
 {
-	struct vhost_user_device *dev = opaque;
+	struct vu_device *dev = opaque;
 	int err;
 
 	if (!dev->shmem_on)
@@ -163,7 +163,7 @@ static unsigned count_mappings(const struct vhost_user_shmem *s)
 	return n;
 }
 
-void vu_shmem_reset(struct vhost_user_device *dev, const char *why)
+void vu_shmem_reset(struct vu_device *dev, const char *why)
 {
 	unsigned n;
 
@@ -176,8 +176,7 @@ void vu_shmem_reset(struct vhost_user_device *dev, const char *why)
 			 dev->name, why, n, n == 1 ? "" : "s");
 }
 
-int vu_shmem_backend_map(struct vhost_user_device *dev, const struct vhost_user_shmem_map *map,
-			 int fd)
+int vu_shmem_backend_map(struct vu_device *dev, const struct vhost_user_shmem_map *map, int fd)
 {
 	if (!dev->shmem_on) {
 		close(fd);
@@ -186,7 +185,7 @@ int vu_shmem_backend_map(struct vhost_user_device *dev, const struct vhost_user_
 	return vhost_user_shmem_map(&dev->shmem, map, fd);
 }
 
-int vu_shmem_backend_unmap(struct vhost_user_device *dev, const struct vhost_user_shmem_map *map)
+int vu_shmem_backend_unmap(struct vu_device *dev, const struct vhost_user_shmem_map *map)
 {
 	return dev->shmem_on ? vhost_user_shmem_unmap(&dev->shmem, map) : -ENOTSUP;
 }

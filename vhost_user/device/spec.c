@@ -100,7 +100,7 @@ bad:
 /* The type is the first item; "type=N" is a type too, not a key. */
 static int parse_type(struct vu_spec *s, const char *item, char *err, size_t n)
 {
-	s->type = vhost_user_device_type_by_name(item, &s->type_fallback);
+	s->type = vhost_user_type_by_name(item, &s->type_fallback);
 	if (!s->type) {
 		snprintf(err, n, "unknown device type '%s'", item);
 		return -EINVAL;

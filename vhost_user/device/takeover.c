@@ -111,7 +111,7 @@ uint32_t vu_takeover_net_ctrl(const struct virtq_chain *c)
 	return put_last_writable_byte(c, VIRTIO_NET_ERR) ? 1 : 0;
 }
 
-static int highest_enabled_queue(const struct vhost_user_device *dev)
+static int highest_enabled_queue(const struct vu_device *dev)
 {
 	for (unsigned i = dev->nqueues; i-- > 0;) {
 		if (dev->queues[i].enabled)
@@ -131,7 +131,7 @@ static int highest_enabled_queue(const struct vhost_user_device *dev)
  * queue: Linux enables every queue it sets up, and the control queue is
  * its last.
  */
-int vu_takeover_net_ctrl_queue(const struct vhost_user_device *dev)
+int vu_takeover_net_ctrl_queue(const struct vu_device *dev)
 {
 	size_t at = offsetof(struct virtio_net_config, max_virtqueue_pairs);
 	unsigned pairs = 1;
@@ -147,7 +147,7 @@ int vu_takeover_net_ctrl_queue(const struct vhost_user_device *dev)
 	return fallback >= 2 && fallback % 2 == 0 ? fallback : -1;
 }
 
-static vu_takeover_serve_fn pick_net(const struct vhost_user_device *dev, unsigned q)
+static vu_takeover_serve_fn pick_net(const struct vu_device *dev, unsigned q)
 {
 	int ctrl = vu_takeover_net_ctrl_queue(dev);
 
@@ -159,7 +159,7 @@ static vu_takeover_serve_fn pick_net(const struct vhost_user_device *dev, unsign
 	return q % 2 ? vu_takeover_net_tx : NULL;
 }
 
-vu_takeover_serve_fn vu_takeover_pick(const struct vhost_user_device *dev, unsigned q)
+vu_takeover_serve_fn vu_takeover_pick(const struct vu_device *dev, unsigned q)
 {
 	switch (dev->fe.type->id) {
 	case VIRTIO_ID_BLOCK:
@@ -188,7 +188,7 @@ int vu_takeover_drain(struct virtq *vq, struct virtq_chain *chain, vu_takeover_s
 	return pushed ? pushed : got < 0 ? got : 0;
 }
 
-static void takeover_serve(struct vhost_user_device *dev, unsigned q)
+static void takeover_serve(struct vu_device *dev, unsigned q)
 {
 	struct vu_takeover *t = &dev->takeover[q];
 	int served = vu_takeover_drain(&t->vq, &t->chain, t->serve);
@@ -207,7 +207,7 @@ static void takeover_serve(struct vhost_user_device *dev, unsigned q)
 static void on_takeover_kick(evutil_socket_t fd, short what, void *arg)
 {
 	struct vu_takeover *t = arg;
-	struct vhost_user_device *dev = t->dev;
+	struct vu_device *dev = t->dev;
 	uint64_t count;
 
 	(void)what;
@@ -220,7 +220,7 @@ static void on_takeover_kick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Takes queue i over; false when its ring is unusable or it cannot be watched. */
-static bool take_queue(struct vhost_user_device *dev, unsigned i, vu_takeover_serve_fn serve)
+static bool take_queue(struct vu_device *dev, unsigned i, vu_takeover_serve_fn serve)
 {
 	const struct virtio_queue_info *q = &dev->queues[i];
 	struct vu_takeover *t = &dev->takeover[i];
@@ -260,7 +260,7 @@ static const char *takeover_effect(uint32_t type_id)
 	return "";
 }
 
-void vu_takeover_start(struct vhost_user_device *dev)
+void vu_takeover_start(struct vu_device *dev)
 {
 	unsigned taken = 0;
 
@@ -277,7 +277,7 @@ void vu_takeover_start(struct vhost_user_device *dev)
 			 takeover_effect(dev->fe.type->id));
 }
 
-void vu_takeover_release(struct vhost_user_device *dev)
+void vu_takeover_release(struct vu_device *dev)
 {
 	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
 		if (dev->takeover[i].kick_ev)
