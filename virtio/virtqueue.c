@@ -211,3 +211,51 @@ bool virtq_should_notify(struct virtq *vq)
 	/* The driver wants an interrupt once used idx passes used_event. */
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
+
+/* The chain's buffers, never more than the array holds whatever nbufs says. */
+static unsigned chain_bufs(const struct virtq_chain *c)
+{
+	return c->nbufs < VIRTQ_MAX_BUFS ? c->nbufs : VIRTQ_MAX_BUFS;
+}
+
+int virtq_chain_read(const struct virtq_chain *c, void *dst, size_t len)
+{
+	uint8_t *out = dst;
+	size_t done = 0;
+
+	for (unsigned i = 0; i < chain_bufs(c) && !c->bufs[i].writable && done < len; i++) {
+		size_t take = c->bufs[i].len < len - done ? c->bufs[i].len : len - done;
+
+		memcpy(out + done, c->bufs[i].host, take);
+		done += take;
+	}
+	return done == len ? 0 : -EINVAL;
+}
+
+static uint64_t writable_bytes(const struct virtq_chain *c)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < chain_bufs(c); i++)
+		sum += c->bufs[i].writable ? c->bufs[i].len : 0;
+	return sum;
+}
+
+int virtq_chain_write(const struct virtq_chain *c, const void *src, size_t len)
+{
+	const uint8_t *in = src;
+	size_t done = 0;
+
+	if (writable_bytes(c) < len)
+		return -ENOSPC;
+	for (unsigned i = 0; i < chain_bufs(c) && done < len; i++) {
+		size_t take;
+
+		if (!c->bufs[i].writable)
+			continue;
+		take = c->bufs[i].len < len - done ? c->bufs[i].len : len - done;
+		memcpy(c->bufs[i].host, in + done, take);
+		done += take;
+	}
+	return 0;
+}

@@ -8,6 +8,7 @@
 #define VIRTIO_VIRTQUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct guest_memory;
@@ -105,5 +106,16 @@ int virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
  * call that returned true (VIRTQ_AVAIL_F_NO_INTERRUPT or used_event).
  */
 bool virtq_should_notify(struct virtq *vq);
+
+/*
+ * Copies len bytes from the start of the chain's device-readable part, across
+ * buffers. Returns 0, or -EINVAL when that part is shorter (dst then partly written).
+ */
+int virtq_chain_read(const struct virtq_chain *chain, void *dst, size_t len);
+/*
+ * Copies len bytes to the start of the chain's device-writable part, across
+ * buffers. Returns 0, or -ENOSPC (nothing written) when that part is shorter.
+ */
+int virtq_chain_write(const struct virtq_chain *chain, const void *src, size_t len);
 
 #endif

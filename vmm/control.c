@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <linux/virtio_ids.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,13 +294,12 @@ static int find_member(const char *line, const char *key, char *out, unsigned si
 	}
 }
 
-/* The device named name, or with name "" the first GPU. */
+/* The device named name, or with name "" the first with a display (a GPU). */
 static struct vu_device *find_device(struct control *ctl, const char *name)
 {
 	for (unsigned i = 0; i < ctl->devs->nvhost_user; i++) {
 		struct vu_device *dev = ctl->devs->vhost_user[i];
-		if (name[0] ? !strcmp(vu_device_name(dev), name)
-			    : vu_device_type_id(dev) == VIRTIO_ID_GPU)
+		if (name[0] ? !strcmp(vu_device_name(dev), name) : vu_device_has_display(dev))
 			return dev;
 	}
 	return NULL;

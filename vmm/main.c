@@ -1,7 +1,6 @@
 /* Entry point: parse the command line, build the VM, run the event loop, report how it ended. */
 #include <errno.h>
 #include <event2/event.h>
-#include <linux/virtio_ids.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,14 +168,14 @@ static int check_inputs(const struct vm_config *cfg)
 	return 0;
 }
 
-/* --screenshot-on-exit: scanout 0 of the first GPU device; a failure is only logged. */
+/* --screenshot-on-exit: scanout 0 of the first device with a display; a failure is only logged. */
 static void screenshot_on_exit(struct vm_devices *devs, const char *path)
 {
 	for (unsigned i = 0; i < devs->nvhost_user; i++) {
 		struct vu_device *dev = devs->vhost_user[i];
 		int err;
 
-		if (vu_device_type_id(dev) != VIRTIO_ID_GPU)
+		if (!vu_device_has_display(dev))
 			continue;
 		err = vu_device_screenshot(dev, 0, path);
 		if (err)
@@ -187,7 +186,7 @@ static void screenshot_on_exit(struct vm_devices *devs, const char *path)
 				 vu_device_name(dev), path);
 		return;
 	}
-	log_error("vmm", "--screenshot-on-exit: no GPU device");
+	log_error("vmm", "--screenshot-on-exit: no device with a display (gpu)");
 }
 
 static int run_vm(const struct vm_config *cfg)

@@ -279,12 +279,12 @@ START_TEST(chain_copies_stay_in_bounds)
 	struct vq_buf bufs[] = {{buffer(f, "0123456789", 10), 10, false}, {w, 8, true}};
 	const struct virtq_chain *c = offer_and_pop(f, bufs, 2);
 
-	ck_assert_int_eq(vu_chain_read(c, out, 10), 0);
+	ck_assert_int_eq(virtq_chain_read(c, out, 10), 0);
 	ck_assert_int_eq(memcmp(out, "0123456789", 10), 0);
-	ck_assert_int_eq(vu_chain_read(c, out, 11), -EINVAL); /* the writable part is not read */
-	ck_assert_int_eq(vu_chain_write(c, in, 9), -ENOSPC);
+	ck_assert_int_eq(virtq_chain_read(c, out, 11), -EINVAL); /* the writable part is not read */
+	ck_assert_int_eq(virtq_chain_write(c, in, 9), -ENOSPC);
 	ck_assert(untouched(f, w, 8));
-	ck_assert_int_eq(vu_chain_write(c, in, 8), 0);
+	ck_assert_int_eq(virtq_chain_write(c, in, 8), 0);
 	ck_assert_int_eq(memcmp(host(f, w, 8), in, 8), 0);
 	teardown(f);
 }
@@ -332,6 +332,8 @@ static struct vu_device *device(struct fixture *f, uint32_t id, unsigned nq, uin
 	struct vu_device *dev = &f->dev;
 
 	dev->fe.type = vhost_user_type_find(id, &f->type_buf);
+	dev->spec.type = dev->fe.type;
+	dev->spec.ops = vu_type_ops_find(id);
 	snprintf(dev->fe.log_component, sizeof(dev->fe.log_component), "test");
 	snprintf(dev->name, sizeof(dev->name), "dev0");
 	dev->vm = &f->vm;

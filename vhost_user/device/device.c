@@ -2,8 +2,6 @@
 #include "vhost_user/device/internal.h"
 
 #include <errno.h>
-#include <linux/virtio_ids.h>
-#include <linux/virtio_net.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,80 +12,28 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-#define BIT(n) (1ull << (n))
 #define CONNECT_RETRY_MS 2000 /* a back-end started just before us may still be binding */
 
-/* virtio-net config: mac[6], status, max_virtqueue_pairs, mtu, ... (little-endian). */
-#define NET_CFG_MAC 0
-#define NET_CFG_STATUS 6
-#define NET_CFG_MAX_PAIRS 8
-/* virtio-fs config: tag[36], num_request_queues. */
-#define FS_CFG_NUM_QUEUES 36
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
-/* Net without the back-end's CONFIG: the VMM serves mac, link status and one queue pair. */
-static void net_local_config(struct vu_device *dev, unsigned ordinal)
-{
-	static const uint8_t default_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-
-	memcpy(dev->config + NET_CFG_MAC, dev->spec.mac_set ? dev->spec.mac : default_mac, 6);
-	if (!dev->spec.mac_set)
-		dev->config[NET_CFG_MAC + 5] = (uint8_t)(0x56 + ordinal);
-	put_le16(dev->config + NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
-	put_le16(dev->config + NET_CFG_MAX_PAIRS, 1);
-	dev->local_config = true;
-	/* MTU would need a config field we do not know; the back-end never sees these bits. */
-	dev->fe.device_features &= ~BIT(VIRTIO_NET_F_MTU);
-	dev->local_features = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS);
-}
-
-/* Decides who serves config space and how many queues the transport has. */
+/* Decides who serves config space and how many queues the transport has: the type's setup. */
 static int setup_device_model(struct vu_device *dev, unsigned ordinal, char *err, size_t n)
 {
 	struct vhost_user_frontend *fe = &dev->fe;
-	bool remote = vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_CONFIG);
-	unsigned want = fe->num_queues;
+	const struct vu_type_ops *ops = dev->spec.ops;
+	int r;
 
-	switch (fe->type->id) {
-	case VIRTIO_ID_FS:
-		/* virtiofsd has no CONFIG: the tag and queue count are ours to serve. */
-		want = 1 + (dev->spec.queues ? dev->spec.queues : 1);
-		memcpy(dev->config, dev->spec.tag,
-		       strlen(dev->spec.tag)); /* zero-padded, no NUL needed */
-		put_le32(dev->config + FS_CFG_NUM_QUEUES, want - 1);
-		dev->local_config = true;
-		break;
-	case VIRTIO_ID_GPU:
-		/* Without CONFIG every field is ours: scanouts, no events, no capsets. */
-		dev->local_config = !remote;
-		break;
-	case VIRTIO_ID_NET:
-		/* No control queue and no MQ: one rx/tx pair. */
-		want = 2;
-		if (!remote)
-			net_local_config(dev, ordinal);
-		break;
-	}
-	if (want > fe->num_queues || want > VIRTIO_PCI_MAX_QUEUES) {
-		snprintf(err, n, "needs %u queues, back-end offers %u", want, fe->num_queues);
+	dev->nqueues = fe->num_queues;
+	r = ops->setup ? ops->setup(dev, ordinal, err, n) : 0;
+	if (r)
+		return r;
+	if (dev->nqueues > fe->num_queues || dev->nqueues > VIRTIO_PCI_MAX_QUEUES) {
+		snprintf(err, n, "needs %u queues, back-end offers %u", dev->nqueues,
+			 fe->num_queues);
 		return -EINVAL;
 	}
 	if (fe->type->config_size > VU_DEV_CONFIG_MAX) {
 		snprintf(err, n, "config space of %u bytes is too large", fe->type->config_size);
 		return -EINVAL;
 	}
-	dev->nqueues = want;
 	return 0;
 }
 
@@ -124,8 +70,8 @@ static void dev_config_read(void *opaque, uint32_t offset, void *data, unsigned 
 		return;
 	}
 	memcpy(data, dev->config + offset, len);
-	if (dev->gpu)
-		vu_gpu_config_read(dev, offset, data, len);
+	if (dev->spec.ops->config_read)
+		dev->spec.ops->config_read(dev, offset, data, len);
 }
 
 static void dev_config_write(void *opaque, uint32_t offset, const void *data, unsigned len)
@@ -134,8 +80,9 @@ static void dev_config_write(void *opaque, uint32_t offset, const void *data, un
 
 	if (dev->local_config || dev->state == VU_DEV_FAILED)
 		return; /* tag, mac and queue counts are read-only to the driver */
-	if (dev->gpu && vu_gpu_config_write_local(offset, len))
-		return; /* events_clear: the events are served here */
+	if (dev->spec.ops->config_write_local &&
+	    dev->spec.ops->config_write_local(dev, offset, len))
+		return;
 	if (vhost_user_frontend_set_config(&dev->fe, offset, data, len))
 		vu_fail_device(dev, "SET_CONFIG failed");
 	dev->config_cached = false;
@@ -225,11 +172,11 @@ static int connect_backend(struct vu_device *dev, const char *spec_text,
 		snprintf(err, n, "%s: cannot start: %s", dev->name, why);
 		return r;
 	}
-	if (dev->fe.type->id == VIRTIO_ID_GPU) {
-		r = vu_gpu_create(dev);
+	if (dev->spec.ops->create) {
+		r = dev->spec.ops->create(dev);
 		if (r) {
-			snprintf(err, n, "%s: cannot set up the display: %s", dev->name,
-				 strerror(-r));
+			snprintf(err, n, "%s: cannot set up the %s device: %s", dev->name,
+				 dev->spec.type->name, strerror(-r));
 			return r;
 		}
 	}
@@ -260,6 +207,12 @@ static int plug_transport(struct vu_device *dev, struct pci_bus *bus)
 
 	vu_shmem_fill_params(dev, &shmem);
 	return virtio_pci_init_shmem(&dev->transport, bus, &dev->vm->mem, &params, &plat, &shmem);
+}
+
+static void destroy_type_state(struct vu_device *dev)
+{
+	if (dev->spec.ops && dev->spec.ops->destroy)
+		dev->spec.ops->destroy(dev);
 }
 
 int vu_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
@@ -301,7 +254,7 @@ int vu_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
 fail:
 	vu_watches_stop(dev);
 	vu_shmem_reset(dev, "start-up failed");
-	vu_gpu_destroy(dev);
+	destroy_type_state(dev);
 	vhost_user_frontend_close(&dev->fe);
 	free(dev);
 	return r;
@@ -312,7 +265,7 @@ void vu_device_destroy(struct vu_device *dev)
 	if (!dev)
 		return;
 	vu_watches_stop(dev);
-	vu_gpu_destroy(dev);
+	destroy_type_state(dev);
 	vu_shmem_reset(dev, "shut-down");
 	virtio_pci_destroy(&dev->transport);
 	vhost_user_frontend_close(&dev->fe);
@@ -329,6 +282,18 @@ const char *vu_device_name(const struct vu_device *dev)
 uint32_t vu_device_type_id(const struct vu_device *dev)
 {
 	return dev->fe.type->id;
+}
+
+bool vu_device_has_display(const struct vu_device *dev)
+{
+	return dev->spec.ops->screenshot != NULL;
+}
+
+int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *path)
+{
+	if (!dev->spec.ops->screenshot)
+		return -ENODEV;
+	return dev->spec.ops->screenshot(dev, scanout, path);
 }
 
 /* Copies text into a JSON string body, escaping what JSON requires. */
@@ -361,9 +326,9 @@ int vu_device_describe(const struct vu_device *dev, char *buf, size_t size)
 
 	json_escape(sock, sizeof(sock), dev->spec.sock);
 	json_escape(cause, sizeof(cause), dev->fail_cause);
-	if (dev->gpu)
-		snprintf(extra, sizeof(extra), ",\"display_updates\":%llu",
-			 (unsigned long long)vu_gpu_updates(dev));
+	if (dev->spec.ops->counter)
+		snprintf(extra, sizeof(extra), ",\"%s\":%llu", dev->spec.ops->counter_name,
+			 (unsigned long long)dev->spec.ops->counter(dev));
 	return snprintf(buf, size,
 			"{\"name\":\"%s\",\"type\":\"%s\",\"sock\":\"%s\",\"state\":\"%s\","
 			"\"queues\":%u,\"activation_us\":%llu%s%s%s%s}",

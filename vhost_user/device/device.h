@@ -37,6 +37,9 @@ int vu_device_check_spec(const char *spec, char *err, size_t err_size);
 /* Frees the device; call after pci_bus_destroy and once the loop has stopped. */
 void vu_device_destroy(struct vu_device *dev);
 
+/* True when the device has a display (a GPU): vu_device_screenshot can serve it. */
+bool vu_device_has_display(const struct vu_device *dev);
+
 /*
  * Writes scanout's framebuffer of a GPU device to path as a PNG. Takes the
  * display's own lock only (callable from the loop thread without dev_lock).

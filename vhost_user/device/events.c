@@ -1,7 +1,7 @@
 /*
  * A vhost-user device's event-loop side: the back-end's request channel,
  * hang-up of its socket, and finishing a failure on the loop thread (which
- * hands the rings to device_takeover.c, so new requests fail, not hang).
+ * hands the rings to takeover.c, so new requests fail, not hang).
  */
 #include "vhost_user/device/internal.h"
 
@@ -73,7 +73,7 @@ static void finish_failure(struct vu_device *dev)
 		event_del(dev->sock_ev);
 	if (dev->backend_ev)
 		event_del(dev->backend_ev);
-	vu_gpu_stop(dev);
+	vu_type_stop(dev);
 	vu_shmem_reset(dev, "back-end disconnected");
 	vhost_user_frontend_close(&dev->fe);
 	vu_takeover_start(dev);

@@ -12,7 +12,7 @@
  * socket between start and stop, and the display's own lock guards the
  * framebuffers against screenshots from the loop thread.
  *
- * With vnc=HOST:PORT a view-only VNC server (gpu_vnc.c, its own thread)
+ * With vnc=HOST:PORT a view-only VNC server (display/vnc.c, its own thread)
  * shows scanout 0; it lives from create to destroy, across resets.
  */
 #include "vhost_user/device/internal.h"
@@ -25,6 +25,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <linux/virtio_ids.h>
+#include <stdio.h>
+
 #include "vhost_user/display/display.h"
 #include "vhost_user/display/vnc.h"
 #include "vmm/log.h"
@@ -34,6 +37,13 @@
 #define GPU_CFG_NUM_SCANOUTS 8
 #define GPU_CFG_LOCAL_END 12
 
+/* The type's key: where the VNC view of scanout 0 listens; port 0 = no view. */
+struct gpu_args {
+	struct gpu_vnc_addr vnc;
+};
+_Static_assert(sizeof(struct gpu_args) <= VU_TYPE_ARGS_MAX, "gpu keys outgrow vu_spec");
+
+/* dev->type_state of a GPU device. */
 struct vu_gpu {
 	struct vu_device *dev;
 	pthread_mutex_t lock; /* guards display */
@@ -44,9 +54,34 @@ struct vu_gpu {
 	struct gpu_vnc *vnc; /* NULL without vnc= */
 };
 
-int vu_gpu_create(struct vu_device *dev)
+static int gpu_parse_key(void *args, const char *key, const char *value, char *err, size_t n)
+{
+	struct gpu_args *a = args;
+
+	if (strcmp(key, "vnc"))
+		return -ENOENT;
+	if (gpu_vnc_parse_addr(value, &a->vnc)) {
+		snprintf(err, n, "bad value for key 'vnc': '%s' (want IPV4:PORT or PORT)", value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int gpu_setup(struct vu_device *dev, unsigned ordinal, char *err, size_t n)
+{
+	(void)ordinal;
+	(void)err;
+	(void)n;
+	/* Without CONFIG every field is ours: scanouts, no events, no capsets. */
+	dev->local_config =
+	    !vhost_user_frontend_has_protocol(&dev->fe, VHOST_USER_PROTOCOL_F_CONFIG);
+	return 0;
+}
+
+static int gpu_create(struct vu_device *dev)
 {
 	const struct gpu_display_config cfg = {.num_scanouts = 1, .width = 1024, .height = 768};
+	const struct gpu_args *a = (const void *)dev->spec.type_args;
 	struct vu_gpu *g = calloc(1, sizeof(*g));
 	int err;
 
@@ -57,8 +92,8 @@ int vu_gpu_create(struct vu_device *dev)
 		free(g);
 		return err;
 	}
-	if (dev->spec.vnc.port) {
-		err = gpu_vnc_start(&g->vnc, dev->name, &dev->spec.vnc, cfg.width, cfg.height);
+	if (a->vnc.port) {
+		err = gpu_vnc_start(&g->vnc, dev->name, &a->vnc, cfg.width, cfg.height);
 		if (err) {
 			free(g);
 			return err;
@@ -74,7 +109,7 @@ int vu_gpu_create(struct vu_device *dev)
 	}
 	pthread_mutex_init(&g->lock, NULL);
 	g->dev = dev;
-	dev->gpu = g;
+	dev->type_state = g;
 	return 0;
 }
 
@@ -106,13 +141,15 @@ static void *display_thread(void *arg)
 	return NULL;
 }
 
-int vu_gpu_start(struct vu_device *dev)
+static void gpu_stop(struct vu_device *dev);
+
+static int gpu_start(struct vu_device *dev)
 {
-	struct vu_gpu *g = dev->gpu;
+	struct vu_gpu *g = dev->type_state;
 	uint64_t drained;
 	int err;
 
-	vu_gpu_stop(dev);
+	gpu_stop(dev);
 	if (read(g->stop_fd, &drained, sizeof(drained)) < 0 && errno != EAGAIN)
 		return -errno;
 	/* No thread yet: serving the socket here is safe, and attach needs it served. */
@@ -135,9 +172,9 @@ int vu_gpu_start(struct vu_device *dev)
 	return 0;
 }
 
-void vu_gpu_stop(struct vu_device *dev)
+static void gpu_stop(struct vu_device *dev)
 {
-	struct vu_gpu *g = dev->gpu;
+	struct vu_gpu *g = dev->type_state;
 	uint64_t one = 1;
 
 	if (!g)
@@ -154,26 +191,27 @@ void vu_gpu_stop(struct vu_device *dev)
 	pthread_mutex_unlock(&g->lock);
 }
 
-void vu_gpu_destroy(struct vu_device *dev)
+static void gpu_destroy(struct vu_device *dev)
 {
-	struct vu_gpu *g = dev->gpu;
+	struct vu_gpu *g = dev->type_state;
 
 	if (!g)
 		return;
-	vu_gpu_stop(dev); /* the display thread is gone: nothing else calls the view */
+	gpu_stop(dev); /* the display thread is gone: nothing else calls the view */
 	gpu_display_set_vnc(&g->display, NULL);
 	gpu_vnc_stop(g->vnc);
 	close(g->stop_fd);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
-	dev->gpu = NULL;
+	dev->type_state = NULL;
 }
 
-void vu_gpu_config_read(struct vu_device *dev, uint32_t offset, void *data, unsigned len)
+static void gpu_config_read(struct vu_device *dev, uint32_t offset, void *data, unsigned len)
 {
 	/* The back-end reports no scanouts (QEMU fills them in) and its events are not ours. */
+	const struct vu_gpu *g = dev->type_state;
 	uint8_t local[GPU_CFG_LOCAL_END] = {0};
-	uint32_t n = dev->gpu->display.config.num_scanouts; /* fixed at create */
+	uint32_t n = g->display.config.num_scanouts; /* fixed at create */
 
 	memcpy(local + GPU_CFG_NUM_SCANOUTS, &n, sizeof(n));
 	for (unsigned i = 0; i < len; i++)
@@ -181,14 +219,17 @@ void vu_gpu_config_read(struct vu_device *dev, uint32_t offset, void *data, unsi
 			((uint8_t *)data)[i] = local[offset + i];
 }
 
-bool vu_gpu_config_write_local(uint32_t offset, unsigned len)
+/* events_clear: the events are served here. */
+static bool gpu_config_write_local(struct vu_device *dev, uint32_t offset, unsigned len)
 {
+	(void)dev;
 	return offset + len <= GPU_CFG_LOCAL_END;
 }
 
-uint64_t vu_gpu_updates(const struct vu_device *dev)
+/* UPDATE messages the display applied to scanout 0 (for status and benchmarks). */
+static uint64_t gpu_updates(const struct vu_device *dev)
 {
-	struct vu_gpu *g = dev->gpu;
+	struct vu_gpu *g = dev->type_state;
 	uint64_t n;
 
 	pthread_mutex_lock(&g->lock); /* after dev_lock: the display thread takes only this one */
@@ -197,9 +238,9 @@ uint64_t vu_gpu_updates(const struct vu_device *dev)
 	return n;
 }
 
-int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *path)
+static int gpu_screenshot(struct vu_device *dev, unsigned scanout, const char *path)
 {
-	struct vu_gpu *g = dev->gpu;
+	struct vu_gpu *g = dev->type_state;
 	int err;
 
 	if (!g)
@@ -209,3 +250,19 @@ int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *pa
 	pthread_mutex_unlock(&g->lock);
 	return err;
 }
+
+const struct vu_type_ops vu_gpu_ops = {
+    .id = VIRTIO_ID_GPU,
+    .keys = "vnc=HOST:PORT",
+    .parse_key = gpu_parse_key,
+    .setup = gpu_setup,
+    .create = gpu_create,
+    .destroy = gpu_destroy,
+    .start = gpu_start,
+    .stop = gpu_stop,
+    .config_read = gpu_config_read,
+    .config_write_local = gpu_config_write_local,
+    .counter_name = "display_updates",
+    .counter = gpu_updates,
+    .screenshot = gpu_screenshot,
+};

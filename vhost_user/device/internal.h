@@ -4,7 +4,6 @@
 
 #include "vhost_user/device/device.h"
 #include "vhost_user/frontend.h"
-#include "vhost_user/display/vnc.h"
 #include "vhost_user/shmem.h"
 #include "vhost_user/trace.h"
 #include "virtio/pci_transport.h"
@@ -12,10 +11,10 @@
 
 #define VU_DEV_DEFAULT_QUEUE_SIZE 256
 #define VU_DEV_CONFIG_MAX 256
-#define VU_FS_TAG_LEN 36
+#define VU_TYPE_ARGS_MAX 64   /* bytes of one type's own --vhost-user keys (vu_spec.type_args) */
 #define VU_SHMEM_MAX_SLOTS 32 /* live shared-memory mappings (KVM memory slots) per device */
 
-struct vu_gpu;
+struct vu_type_ops;
 
 /* One shared-memory mapping the guest sees: a KVM memory slot over an mmap of the fd. */
 struct vu_shmem_slot {
@@ -28,18 +27,14 @@ struct vu_shmem_slot {
 struct vu_spec {
 	const struct vhost_user_type *type;
 	struct vhost_user_type type_fallback;
+	const struct vu_type_ops *ops; /* the type's behaviour here (types.c) */
 	char sock[108];
-	char tag[VU_FS_TAG_LEN + 1]; /* fs: mount tag */
-	unsigned queues;	     /* fs: request queues; 0 = default */
-	uint8_t mac[6];		     /* net */
-	bool mac_set;
 	unsigned queue_size;  /* 0 = default */
 	unsigned timeout_ms;  /* 0 = frontend default */
 	int trace;	      /* -1: as --trace/--trace-file say, 0: off, 1: on */
 	char trace_file[256]; /* this device's own JSON-lines trace, or "" */
-
-	/* gpu: where the VNC view of scanout 0 listens; port 0 = no view. */
-	struct gpu_vnc_addr vnc;
+	/* The type's own keys (tag=, mac=, vnc=, ...), laid out by its file. */
+	_Alignas(8) unsigned char type_args[VU_TYPE_ARGS_MAX];
 };
 
 enum vu_dev_state { VU_DEV_IDLE, VU_DEV_ACTIVE, VU_DEV_PAUSED, VU_DEV_FAILED };
@@ -108,52 +103,104 @@ struct vu_device {
 	unsigned nshmem_bars;
 	struct vu_shmem_slot shmem_slots[VU_SHMEM_MAX_SLOTS];
 
-	/* device_gpu.c: the display side of a GPU back-end; NULL for other types. */
-	struct vu_gpu *gpu;
+	/* The type file's own run-time state (gpu: the display); NULL for most. */
+	void *type_state;
 };
 
-/* device_spec.c: parses "TYPE,sock=PATH,..."; err gets one line on failure. */
-int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_size);
+/*
+ * One device type's behaviour in the device layer, implemented by the file
+ * named after the type (blk.c, fs.c, net.c, gpu.c; generic.c for every
+ * type without a file of its own) and listed in types.c. Every hook is
+ * optional; a NULL hook means the generic behaviour its comment names.
+ * Hooks that take a device run with vm->dev_lock held.
+ */
+struct vu_type_ops {
+	uint32_t id; /* virtio device id; 0 for the generic entry */
+	/* What the type's keys are, for error messages: "tag=NAME, queues=N". */
+	const char *keys;
+	/*
+	 * Applies one of the type's own keys to args (vu_spec.type_args,
+	 * zeroed first). Returns 0, -ENOENT when the key is not the type's,
+	 * or -EINVAL with one line in err.
+	 */
+	int (*parse_key)(void *args, const char *key, const char *value, char *err, size_t n);
+	/* Once every key is parsed: fills the defaults of keys not given. */
+	void (*finish_args)(void *args);
+	/*
+	 * After the handshake: sets dev->nqueues (default: the back-end's
+	 * queue count) and serves config space or features locally where the
+	 * type needs it. ordinal counts earlier devices of the same type.
+	 * Returns 0 or -EINVAL with one line in err.
+	 */
+	int (*setup)(struct vu_device *dev, unsigned ordinal, char *err, size_t n);
+	/* Before the transport is plugged / at destroy: the type's own state. */
+	int (*create)(struct vu_device *dev);
+	void (*destroy)(struct vu_device *dev);
+	/*
+	 * At DRIVER_OK after SET_FEATURES and the memory table, before the
+	 * rings (not on resume); stop at reset, failure and destroy, and
+	 * must be idempotent.
+	 */
+	int (*start)(struct vu_device *dev);
+	void (*stop)(struct vu_device *dev);
+	/* Overrides bytes of a config read after the cached ones were copied. */
+	void (*config_read)(struct vu_device *dev, uint32_t offset, void *data, unsigned len);
+	/* True when a config write is the VMM's to serve (nothing is sent). */
+	bool (*config_write_local)(struct vu_device *dev, uint32_t offset, unsigned len);
+	/* How queue q is answered after the back-end died; NULL: left alone. */
+	vu_takeover_serve_fn (*takeover_pick)(const struct vu_device *dev, unsigned q);
+	/* The one log line's text once the rings are taken over. */
+	const char *takeover_effect;
+	/* A counter the device's status shows (gpu: display updates); NULL: none. */
+	const char *counter_name;
+	uint64_t (*counter)(const struct vu_device *dev);
+	/* Writes scanout to path as a PNG; NULL: the type has no display (-ENODEV). */
+	int (*screenshot)(struct vu_device *dev, unsigned scanout, const char *path);
+};
 
-/* device_run.c: the transport's activate and reset callbacks. */
+/* types.c: the ops of virtio id, or the generic entry's. Never NULL. */
+const struct vu_type_ops *vu_type_ops_find(uint32_t id);
+
+/* spec.c: parses "TYPE,sock=PATH,..."; err gets one line on failure. */
+int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_size);
+/* spec.c: "N" as an unsigned in [min, max]; 0 or -EINVAL (for the type files' keys). */
+int vu_parse_uint(const char *text, unsigned min, unsigned max, unsigned *out);
+
+/* lifecycle.c: the transport's activate and reset callbacks. */
 int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_info *queues,
 		    unsigned nqueues);
 void vu_dev_reset(void *opaque);
 
-/* device_events.c */
+/* events.c */
 extern const struct vhost_user_backend_ops vu_backend_ops;
 /* Adds the loop watches (socket hang-up, back-end channel, failure work). */
 int vu_watches_start(struct vu_device *dev);
 void vu_watches_stop(struct vu_device *dev);
-/* device_run.c: marks the device failed (NEEDS_RESET) with one log line; lock held. */
+/* lifecycle.c: marks the device failed (NEEDS_RESET) with one log line; lock held. */
 void vu_fail_device(struct vu_device *dev, const char *cause);
+/* lifecycle.c: the type's stop hook, if any (reset, failure, destroy). */
+void vu_type_stop(struct vu_device *dev);
 
 /*
- * device_run.c: the activation's acks are all in (read on the loop or by a
+ * lifecycle.c: the activation's acks are all in (read on the loop or by a
  * later request): logs the activation time. Lock held.
  */
 void vu_activation_acked(struct vu_device *dev);
-/* device_events.c: the loop reads the activation's acks; the timer bounds the wait. */
+/* events.c: the loop reads the activation's acks; the timer bounds the wait. */
 void vu_arm_ack_timer(struct vu_device *dev);
 
 /*
- * device_takeover.c: once a failed device's connection is closed (loop
- * thread, dev_lock held), start watches the kicks of every enabled queue
- * whose type has an answer (blk, fs, net tx and control) and answers each
- * new request with an error, so the driver does not wait forever; one log
+ * takeover.c: once a failed device's connection is closed (loop thread,
+ * dev_lock held), start watches the kicks of every enabled queue whose
+ * type has an answer (the type's takeover_pick) and answers each new
+ * request with an error, so the driver does not wait forever; one log
  * line says what the guest now sees. No-op unless the rings were live.
  * release frees the kick watches (vu_watches_stop).
  */
 void vu_takeover_start(struct vu_device *dev);
 void vu_takeover_release(struct vu_device *dev);
-/* How queue q of dev is answered once taken over, from its type and features; NULL: left alone. */
+/* How queue q of dev is answered once taken over (the type's takeover_pick); NULL: left alone. */
 vu_takeover_serve_fn vu_takeover_pick(const struct vu_device *dev, unsigned q);
-/*
- * The net control queue's index, or -1 without one (no CTRL_VQ, or none of
- * the queues can be it): from max_virtqueue_pairs in dev->config, checked
- * against the enabled queues.
- */
-int vu_takeover_net_ctrl_queue(const struct vu_device *dev);
 /*
  * Pops up to one ring's worth of chains and pushes each with serve's length.
  * Returns how many it pushed, or -EIO when the ring is broken and none was.
@@ -161,31 +208,28 @@ int vu_takeover_net_ctrl_queue(const struct vu_device *dev);
 int vu_takeover_drain(struct virtq *vq, struct virtq_chain *chain, vu_takeover_serve_fn serve);
 
 /*
- * The per-type answers (vu_takeover_serve_fn). blk: VIRTIO_BLK_S_IOERR in
- * the last writable byte, 1 (0 without a writable byte). fs: a FUSE out
- * header {16, -EIO, the request's unique} at the start of the writable
- * part, 16; 0 when the readable part holds no whole fuse_in_header or the
- * writable part has fewer than 16 bytes (FORGET has none). net tx: the
- * frame is dropped, 0. net control: VIRTIO_NET_ERR in the last writable
- * byte, 1 (0 without one).
+ * The type files' answers (vu_takeover_serve_fn), exported for their unit
+ * tests. blk.c: VIRTIO_BLK_S_IOERR in the last writable byte, 1 (0 without
+ * a writable byte). fs.c: a FUSE out header {16, -EIO, the request's
+ * unique} at the start of the writable part, 16; 0 when the readable part
+ * holds no whole fuse_in_header or the writable part has fewer than 16
+ * bytes (FORGET has none). net.c: tx frames are dropped, 0; control
+ * commands get VIRTIO_NET_ERR in the last writable byte, 1 (0 without one).
  */
 uint32_t vu_takeover_blk(const struct virtq_chain *chain);
 uint32_t vu_takeover_fs(const struct virtq_chain *chain);
 uint32_t vu_takeover_net_tx(const struct virtq_chain *chain);
 uint32_t vu_takeover_net_ctrl(const struct virtq_chain *chain);
-
 /*
- * Copies len bytes from the start of the chain's device-readable part, across
- * buffers. Returns 0, or -EINVAL when that part is shorter (dst then partly written).
+ * net.c: the net control queue's index, or -1 without one (no CTRL_VQ, or
+ * none of the queues can be it): from max_virtqueue_pairs in dev->config,
+ * checked against the enabled queues.
  */
-int vu_chain_read(const struct virtq_chain *chain, void *dst, size_t len);
-/*
- * Copies len bytes to the start of the chain's device-writable part, across
- * buffers. Returns 0, or -ENOSPC (nothing written) when that part is shorter.
- */
-int vu_chain_write(const struct virtq_chain *chain, const void *src, size_t len);
+int vu_takeover_net_ctrl_queue(const struct vu_device *dev);
+/* takeover.c: puts value into the chain's last writable byte; false without one. */
+bool vu_chain_put_last_byte(const struct virtq_chain *chain, uint8_t value);
 
-/* device_shmem.c. After the handshake: GET_SHMEM_CONFIG and the regions (no-op without SHMEM). */
+/* shmem_bar.c. After the handshake: GET_SHMEM_CONFIG and the regions (no-op without SHMEM). */
 int vu_shmem_setup(struct vu_device *dev, char *err, size_t n);
 /* The transport's shared-memory parameters (one BAR per region, vu_shmem_placed). */
 void vu_shmem_fill_params(const struct vu_device *dev, struct virtio_pci_shmem_params *p);
@@ -196,22 +240,5 @@ void vu_shmem_reset(struct vu_device *dev, const char *why);
 /* The back-end's SHMEM_MAP/UNMAP; map takes ownership of fd. */
 int vu_shmem_backend_map(struct vu_device *dev, const struct vhost_user_shmem_map *map, int fd);
 int vu_shmem_backend_unmap(struct vu_device *dev, const struct vhost_user_shmem_map *map);
-
-/*
- * device_gpu.c: the display side of a virtio-gpu back-end, served on a
- * thread of its own (see there). create: for GPU devices, before the
- * transport is plugged; start: at DRIVER_OK after SET_FEATURES and the
- * memory table; stop: at reset, failure and destroy (idempotent).
- */
-int vu_gpu_create(struct vu_device *dev);
-int vu_gpu_start(struct vu_device *dev);
-void vu_gpu_stop(struct vu_device *dev);
-void vu_gpu_destroy(struct vu_device *dev);
-/* Config space: num_scanouts is ours, events_read/events_clear are served here. */
-void vu_gpu_config_read(struct vu_device *dev, uint32_t offset, void *data, unsigned len);
-/* UPDATE messages the display applied to scanout 0 (for status and benchmarks). */
-uint64_t vu_gpu_updates(const struct vu_device *dev);
-/* True when the write touched only frontend-side fields (nothing to send). */
-bool vu_gpu_config_write_local(uint32_t offset, unsigned len);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * A vhost-user device at run time: DRIVER_OK and reset relayed to the
  * back-end, sleep and wake, and marking the device failed (NEEDS_RESET and
- * one log line); device_events.c finishes a failure on the loop thread.
+ * one log line); events.c finishes a failure on the loop thread.
  */
 #include "vhost_user/device/internal.h"
 #include "vmm/clock.h"
@@ -25,6 +25,12 @@ static void signal_fd(int fd)
 
 	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_debug("vhost-user", "eventfd write failed: %s", strerror(errno));
+}
+
+void vu_type_stop(struct vu_device *dev)
+{
+	if (dev->spec.ops && dev->spec.ops->stop)
+		dev->spec.ops->stop(dev);
 }
 
 void vu_fail_device(struct vu_device *dev, const char *cause)
@@ -93,8 +99,9 @@ static int configure_backend(struct vu_device *dev, uint64_t features, bool resu
 		err = vhost_user_frontend_set_features(&dev->fe, features);
 	if (!err)
 		err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
-	if (!err && dev->gpu && !resuming)
-		err = vu_gpu_start(dev); /* the back-end asks for display info once rings run */
+	/* gpu: the back-end asks for display info once rings run. */
+	if (!err && dev->spec.ops->start && !resuming)
+		err = dev->spec.ops->start(dev);
 	if (!err)
 		err = start_rings(dev, resuming);
 	if (!err)
@@ -188,7 +195,7 @@ void vu_dev_reset(void *opaque)
 
 	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		dev->takeover[i].on = false;
-	vu_gpu_stop(dev);
+	vu_type_stop(dev);
 	/*
 	 * Mappings go with a reset the back-end takes part in. An idle device's
 	 * reset (every driver probe starts with one) is not relayed, so the

@@ -1,24 +1,22 @@
 /*
  * Parses a --vhost-user argument: TYPE,sock=PATH[,key=value...].
- * TYPE is a device-type name ("blk", "fs", "net", ...) or type=N. Keys:
+ * TYPE is a device-type name ("blk", "fs", "net", ...) or type=N. Keys of
+ * every type:
  *   sock=PATH     the back-end's unix socket (required)
- *   tag=NAME      fs: the mount tag (up to 36 bytes; default "fs")
- *   queues=N      fs: request queues (default 1)
- *   mac=xx:..:xx  net: the MAC address the VMM serves in config space
  *   qsize=N       largest queue size offered (power of two, default 256)
  *   timeout=MS    how long to wait for each back-end reply
- *   vnc=HOST:PORT gpu: a view-only VNC server showing scanout 0 (HOST an
- *                 IPv4 address; a bare PORT means 127.0.0.1)
+ *   trace=on|off, trace-file=PATH  this device's protocol trace
+ * Any other key is the type's own, parsed by its file (fs.c: tag=,
+ * queues=; net.c: mac=; gpu.c: vnc=).
  */
 #include "vhost_user/device/internal.h"
 
 #include <errno.h>
-#include <linux/virtio_ids.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_uint(const char *text, unsigned min, unsigned max, unsigned *out)
+int vu_parse_uint(const char *text, unsigned min, unsigned max, unsigned *out)
 {
 	unsigned long v;
 	char *end;
@@ -33,51 +31,35 @@ static int parse_uint(const char *text, unsigned min, unsigned max, unsigned *ou
 	return 0;
 }
 
-static int parse_mac(const char *text, uint8_t mac[6])
+/* A key that is not every type's: the type file's, or unknown. */
+static int type_key(struct vu_spec *s, const char *key, const char *value, char *err, size_t n)
 {
-	unsigned b[6];
-	char tail;
+	const struct vu_type_ops *ops = s->ops;
+	int r = ops->parse_key ? ops->parse_key(s->type_args, key, value, err, n) : -ENOENT;
 
-	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6)
-		return -EINVAL;
-	for (unsigned i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return mac[0] & 1 ? -EINVAL : 0; /* a multicast address cannot be a station's */
+	if (r != -ENOENT)
+		return r;
+	if (ops->keys)
+		snprintf(err, n, "unknown key '%s' for a %s device (its own keys: %s)", key,
+			 s->type->name, ops->keys);
+	else
+		snprintf(err, n, "unknown key '%s' for a %s device", key, s->type->name);
+	return -EINVAL;
 }
 
 /* Applies one key=value; err names the key on failure. */
 static int apply_key(struct vu_spec *s, const char *key, const char *value, char *err, size_t n)
 {
-	uint32_t id = s->type->id;
-
 	if (!strcmp(key, "sock")) {
 		if (!*value || strlen(value) >= sizeof(s->sock))
 			goto bad;
 		strcpy(s->sock, value);
-	} else if (!strcmp(key, "tag") && id == VIRTIO_ID_FS) {
-		if (!*value || strlen(value) > VU_FS_TAG_LEN)
-			goto bad;
-		strcpy(s->tag, value);
-	} else if (!strcmp(key, "queues") && id == VIRTIO_ID_FS) {
-		if (parse_uint(value, 1, VIRTIO_PCI_MAX_QUEUES - 1, &s->queues))
-			goto bad;
-	} else if (!strcmp(key, "mac") && id == VIRTIO_ID_NET) {
-		if (parse_mac(value, s->mac))
-			goto bad;
-		s->mac_set = true;
-	} else if (!strcmp(key, "vnc") && id == VIRTIO_ID_GPU) {
-		if (gpu_vnc_parse_addr(value, &s->vnc)) {
-			snprintf(err, n, "bad value for key 'vnc': '%s' (want IPV4:PORT or PORT)",
-				 value);
-			return -EINVAL;
-		}
 	} else if (!strcmp(key, "qsize")) {
-		if (parse_uint(value, 1, VHOST_USER_MAX_QUEUE_SIZE, &s->queue_size) ||
+		if (vu_parse_uint(value, 1, VHOST_USER_MAX_QUEUE_SIZE, &s->queue_size) ||
 		    (s->queue_size & (s->queue_size - 1)))
 			goto bad;
 	} else if (!strcmp(key, "timeout")) {
-		if (parse_uint(value, 1, 600000, &s->timeout_ms))
+		if (vu_parse_uint(value, 1, 600000, &s->timeout_ms))
 			goto bad;
 	} else if (!strcmp(key, "trace")) {
 		if (strcmp(value, "on") && strcmp(value, "off"))
@@ -88,8 +70,7 @@ static int apply_key(struct vu_spec *s, const char *key, const char *value, char
 			goto bad;
 		strcpy(s->trace_file, value);
 	} else {
-		snprintf(err, n, "unknown key '%s' for a %s device", key, s->type->name);
-		return -EINVAL;
+		return type_key(s, key, value, err, n);
 	}
 	return 0;
 bad:
@@ -105,6 +86,7 @@ static int parse_type(struct vu_spec *s, const char *item, char *err, size_t n)
 		snprintf(err, n, "unknown device type '%s'", item);
 		return -EINVAL;
 	}
+	s->ops = vu_type_ops_find(s->type->id);
 	return 0;
 }
 
@@ -139,7 +121,7 @@ int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_
 		snprintf(err, err_size, "missing key 'sock'");
 		r = -EINVAL;
 	}
-	if (!r && spec->type->id == VIRTIO_ID_FS && !spec->tag[0])
-		strcpy(spec->tag, "fs");
+	if (!r && spec->ops->finish_args)
+		spec->ops->finish_args(spec->type_args);
 	return r;
 }

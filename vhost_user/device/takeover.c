@@ -4,12 +4,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <linux/fuse.h>
-#include <linux/virtio_blk.h>
-#include <linux/virtio_ids.h>
-#include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
-#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,9 +12,6 @@
 #include "vmm/vm.h"
 
 #define BIT(n) (1ull << (n))
-/* virtio-fs: queue 1 is the notification queue (device-writable only); requests follow it. */
-#define FS_F_NOTIFICATION 0
-#define FS_NOTIFICATION_QUEUE 1
 
 /* The chain's buffers, never more than the array holds whatever nbufs says. */
 static unsigned chain_bufs(const struct virtq_chain *c)
@@ -27,50 +19,7 @@ static unsigned chain_bufs(const struct virtq_chain *c)
 	return c->nbufs < VIRTQ_MAX_BUFS ? c->nbufs : VIRTQ_MAX_BUFS;
 }
 
-int vu_chain_read(const struct virtq_chain *c, void *dst, size_t len)
-{
-	uint8_t *out = dst;
-	size_t done = 0;
-
-	for (unsigned i = 0; i < chain_bufs(c) && !c->bufs[i].writable && done < len; i++) {
-		size_t take = c->bufs[i].len < len - done ? c->bufs[i].len : len - done;
-
-		memcpy(out + done, c->bufs[i].host, take);
-		done += take;
-	}
-	return done == len ? 0 : -EINVAL;
-}
-
-static uint64_t writable_bytes(const struct virtq_chain *c)
-{
-	uint64_t sum = 0;
-
-	for (unsigned i = 0; i < chain_bufs(c); i++)
-		sum += c->bufs[i].writable ? c->bufs[i].len : 0;
-	return sum;
-}
-
-int vu_chain_write(const struct virtq_chain *c, const void *src, size_t len)
-{
-	const uint8_t *in = src;
-	size_t done = 0;
-
-	if (writable_bytes(c) < len)
-		return -ENOSPC;
-	for (unsigned i = 0; i < chain_bufs(c) && done < len; i++) {
-		size_t take;
-
-		if (!c->bufs[i].writable)
-			continue;
-		take = c->bufs[i].len < len - done ? c->bufs[i].len : len - done;
-		memcpy(c->bufs[i].host, in + done, take);
-		done += take;
-	}
-	return 0;
-}
-
-/* Puts value into the chain's last writable byte (blk status, net ack); false without one. */
-static bool put_last_writable_byte(const struct virtq_chain *c, uint8_t value)
+bool vu_chain_put_last_byte(const struct virtq_chain *c, uint8_t value)
 {
 	for (unsigned i = chain_bufs(c); i-- > 0;) {
 		if (c->bufs[i].writable && c->bufs[i].len) {
@@ -81,98 +30,11 @@ static bool put_last_writable_byte(const struct virtq_chain *c, uint8_t value)
 	return false;
 }
 
-uint32_t vu_takeover_blk(const struct virtq_chain *c)
-{
-	return put_last_writable_byte(c, VIRTIO_BLK_S_IOERR) ? 1 : 0;
-}
-
-uint32_t vu_takeover_fs(const struct virtq_chain *c)
-{
-	struct fuse_in_header in;
-	struct fuse_out_header out;
-
-	if (vu_chain_read(c, &in, sizeof(in)))
-		return 0; /* too short for a FUSE request: nothing to answer it with */
-	out.len = htole32(sizeof(out));
-	out.error = (int32_t)htole32((uint32_t)-EIO);
-	out.unique = in.unique; /* both little-endian: copied as is */
-	/* FORGET and BATCH_FORGET have no reply buffers; a short one takes no header. */
-	return vu_chain_write(c, &out, sizeof(out)) ? 0 : sizeof(out);
-}
-
-uint32_t vu_takeover_net_tx(const struct virtq_chain *c)
-{
-	(void)c; /* the frame goes nowhere; completing it lets the guest reuse the buffers */
-	return 0;
-}
-
-uint32_t vu_takeover_net_ctrl(const struct virtq_chain *c)
-{
-	return put_last_writable_byte(c, VIRTIO_NET_ERR) ? 1 : 0;
-}
-
-static int highest_enabled_queue(const struct vu_device *dev)
-{
-	for (unsigned i = dev->nqueues; i-- > 0;) {
-		if (dev->queues[i].enabled)
-			return (int)i;
-	}
-	return -1;
-}
-
-/*
- * The control queue follows the driver's rx/tx pairs: index 2 *
- * max_virtqueue_pairs with MQ, else 2. The driver read max_virtqueue_pairs
- * from dev->config during probe: served locally, or the bytes of the
- * back-end's last GET_CONFIG, which stay there after the back-end died (a
- * config-change notice only marks them stale, and the field is fixed once
- * the device is live). A value naming no enabled queue (0, out of range,
- * a cache that never held the field) falls back to the highest enabled
- * queue: Linux enables every queue it sets up, and the control queue is
- * its last.
- */
-int vu_takeover_net_ctrl_queue(const struct vu_device *dev)
-{
-	size_t at = offsetof(struct virtio_net_config, max_virtqueue_pairs);
-	unsigned pairs = 1;
-	int fallback = highest_enabled_queue(dev);
-
-	if (!(dev->driver_features & BIT(VIRTIO_NET_F_CTRL_VQ)))
-		return -1;
-	if (dev->driver_features & BIT(VIRTIO_NET_F_MQ))
-		pairs = dev->config[at] | (unsigned)dev->config[at + 1] << 8;
-	if (pairs >= 1 && 2 * pairs < dev->nqueues && dev->queues[2 * pairs].enabled)
-		return (int)(2 * pairs);
-	/* An odd index would be a tx queue; the control queue's is always even. */
-	return fallback >= 2 && fallback % 2 == 0 ? fallback : -1;
-}
-
-static vu_takeover_serve_fn pick_net(const struct vu_device *dev, unsigned q)
-{
-	int ctrl = vu_takeover_net_ctrl_queue(dev);
-
-	if (ctrl >= 0 && q == (unsigned)ctrl)
-		return vu_takeover_net_ctrl;
-	if (ctrl >= 0 && q > (unsigned)ctrl)
-		return NULL; /* past the control queue: no queue the driver uses */
-	/* rx (even) stays alone: nothing arrives, and its buffers wait for a reset. */
-	return q % 2 ? vu_takeover_net_tx : NULL;
-}
-
 vu_takeover_serve_fn vu_takeover_pick(const struct vu_device *dev, unsigned q)
 {
-	switch (dev->fe.type->id) {
-	case VIRTIO_ID_BLOCK:
-		return vu_takeover_blk;
-	case VIRTIO_ID_FS:
-		/* Notification buffers are the device's to fill: nothing to answer. */
-		if (q == FS_NOTIFICATION_QUEUE && (dev->driver_features & BIT(FS_F_NOTIFICATION)))
-			return NULL;
-		return vu_takeover_fs;
-	case VIRTIO_ID_NET:
-		return pick_net(dev, q);
-	}
-	return NULL;
+	const struct vu_type_ops *ops = dev->spec.ops;
+
+	return ops && ops->takeover_pick ? ops->takeover_pick(dev, q) : NULL;
 }
 
 int vu_takeover_drain(struct virtq *vq, struct virtq_chain *chain, vu_takeover_serve_fn serve)
@@ -247,19 +109,6 @@ static bool take_queue(struct vu_device *dev, unsigned i, vu_takeover_serve_fn s
 	return true;
 }
 
-static const char *takeover_effect(uint32_t type_id)
-{
-	switch (type_id) {
-	case VIRTIO_ID_BLOCK:
-		return "new requests now fail with an I/O error";
-	case VIRTIO_ID_FS:
-		return "new FUSE requests now fail with EIO";
-	case VIRTIO_ID_NET:
-		return "tx frames are now dropped, control commands fail";
-	}
-	return "";
-}
-
 void vu_takeover_start(struct vu_device *dev)
 {
 	unsigned taken = 0;
@@ -274,7 +123,7 @@ void vu_takeover_start(struct vu_device *dev)
 	}
 	if (taken)
 		log_info(dev->fe.log_component, "%s: %s", dev->name,
-			 takeover_effect(dev->fe.type->id));
+			 dev->spec.ops->takeover_effect);
 }
 
 void vu_takeover_release(struct vu_device *dev)
