@@ -51,12 +51,7 @@ void arch_vcpu_log_state(struct vcpu *vcpu);
 bool arch_vcpu_handle_exit(struct vm *vm, struct vcpu *vcpu);
 
 /* Where the PCI host bridge's config space and BAR windows sit in this machine. */
-struct pci_windows {
-	uint64_t ecam_base;
-	uint64_t mmio_base, mmio_size;
-	uint64_t io_base, io_size; /* io_size 0: no port I/O (aarch64) */
-};
-
+struct pci_windows;
 void arch_pci_windows(struct pci_windows *w);
 
 /* Guest command line the platform needs before the user's (e.g. "console=ttyS0"). */

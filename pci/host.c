@@ -111,28 +111,39 @@ static void ecam_write(void *opaque, uint64_t offset, const void *data, unsigned
 
 static const struct io_ops ecam_ops = {.read = ecam_read, .write = ecam_write};
 
-int pci_bus_init(struct pci_bus *bus, struct vm *vm, uint64_t ecam_base, uint64_t mmio_base,
-		 uint64_t mmio_size, uint64_t io_base, uint64_t io_size)
+/*
+ * Writing the 0xCF8 address latch has no visible effect until the data port
+ * is accessed, so KVM may buffer those writes: half the exits of every
+ * legacy config access, and Linux's early bus scans make ~8000.
+ */
+static void coalesce_address_latch(struct vm *vm)
+{
+	if (vm_coalesce_writes(vm, PCI_CONFIG_ADDRESS_PORT, 4, true))
+		log_debug("pci", "KVM cannot buffer 0xCF8 writes; each one exits");
+}
+
+int pci_bus_init(struct pci_bus *bus, struct vm *vm, const struct pci_windows *w)
 {
 	int err;
 
 	memset(bus, 0, sizeof(*bus));
 	bus->vm = vm;
-	bus->ecam_base = ecam_base;
-	bus->mmio_base = bus->mmio_next = mmio_base;
-	bus->mmio_size = mmio_size;
-	bus->io_base = bus->io_next = io_base;
-	bus->io_size = io_size;
-	if (mmio_base + mmio_size < mmio_base || io_base + io_size < io_base ||
-	    io_base + io_size > 0x10000)
+	bus->ecam_base = w->ecam_base;
+	bus->mmio_base = bus->mmio_next = w->mmio_base;
+	bus->mmio_size = w->mmio_size;
+	bus->io_base = bus->io_next = w->io_base;
+	bus->io_size = w->io_size;
+	if (w->mmio_base + w->mmio_size < w->mmio_base || w->io_base + w->io_size < w->io_base ||
+	    w->io_base + w->io_size > 0x10000)
 		return -EINVAL;
-	err = io_bus_register(&vm->mmio, ecam_base, PCI_ECAM_BUS_SIZE, &ecam_ops, bus);
+	err = io_bus_register(&vm->mmio, w->ecam_base, PCI_ECAM_BUS_SIZE, &ecam_ops, bus);
 	if (err)
 		return err;
-	if (io_size) {
+	if (w->io_size) {
 		err = io_bus_register(&vm->pio, PCI_CONFIG_ADDRESS_PORT, 8, &cf8_ops, bus);
 		if (err)
 			goto fail_ecam;
+		coalesce_address_latch(vm);
 	}
 	pci_function_init(&bus->host_bridge, "host-bridge", PCI_HOST_BRIDGE_VENDOR,
 			  PCI_HOST_BRIDGE_DEVICE, PCI_CLASS_HOST_BRIDGE, 0);
@@ -140,7 +151,7 @@ int pci_bus_init(struct pci_bus *bus, struct vm *vm, uint64_t ecam_base, uint64_
 	bus->slots[0] = &bus->host_bridge;
 	return 0;
 fail_ecam:
-	io_bus_unregister(&vm->mmio, ecam_base, bus);
+	io_bus_unregister(&vm->mmio, w->ecam_base, bus);
 	return err;
 }
 

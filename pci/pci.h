@@ -120,16 +120,24 @@ struct pci_bus {
 	struct log_ratelimit rl;
 };
 
+/* Where the host bridge's config space and BAR windows sit (the arch says: arch_pci_windows). */
+struct pci_windows {
+	uint64_t ecam_base;
+	uint64_t mmio_base, mmio_size;
+	uint64_t io_base, io_size; /* io_size 0: no port I/O (aarch64) */
+};
+
 /*
  * Sets up bus 0: registers ECAM (PCI_ECAM_BUS_SIZE bytes at ecam_base) on
- * vm->mmio and, when io_size is non-zero, the 0xCF8-0xCFF ports on vm->pio;
- * io_size 0 (aarch64) means no port I/O at all and no I/O BARs. BARs are
- * allocated from [mmio_base, +mmio_size) and [io_base, +io_size), and a
- * guest may only place BARs inside those windows. Puts the host bridge at
- * 00:00.0. Only the io buses and vm->mem of vm are used. Returns 0/-errno.
+ * vm->mmio and, when io_size is non-zero, the 0xCF8-0xCFF ports on vm->pio,
+ * asking KVM to buffer writes to the 0xCF8 address latch; io_size 0
+ * (aarch64) means no port I/O at all and no I/O BARs. BARs are allocated
+ * from [mmio_base, +mmio_size) and [io_base, +io_size), and a guest may
+ * only place BARs inside those windows. Puts the host bridge at 00:00.0.
+ * Only the io buses, vm->mem and the coalescing of vm are used. Returns
+ * 0/-errno.
  */
-int pci_bus_init(struct pci_bus *bus, struct vm *vm, uint64_t ecam_base, uint64_t mmio_base,
-		 uint64_t mmio_size, uint64_t io_base, uint64_t io_size);
+int pci_bus_init(struct pci_bus *bus, struct vm *vm, const struct pci_windows *w);
 
 /* Unmaps every BAR and the config-access ranges; functions stay the callers'. */
 void pci_bus_destroy(struct pci_bus *bus);

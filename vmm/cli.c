@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "vhost_user/device/device.h"
-#include "vmm/config.h"
+#include "vmm/cli.h"
 #include "vmm/log.h"
 
 #ifndef VMM_VERSION

@@ -27,23 +27,10 @@ struct vm_config {
 	bool trace_vhost_user;		  /* --trace vhost-user: decoded messages to stderr */
 	const char *trace_file;		  /* --trace-file: the same as JSON lines */
 	bool stats;
-	const char *screenshot_path; /* --screenshot-on-exit: first GPU's scanout 0 as PNG */
+	const char *screenshot_path; /* --screenshot-on-exit: first display's scanout 0 as PNG */
 	int log_level;		     /* enum log_level */
 	struct device_arg vhost_user[VMM_MAX_DEVICES];
 	unsigned nvhost_user;
 };
-
-enum cli_result { CLI_RUN, CLI_EXIT_OK, CLI_EXIT_USAGE };
-
-/*
- * Parses argv into cfg. On CLI_EXIT_USAGE, err holds one line naming the
- * offending option; on CLI_EXIT_OK (--help, --version) out holds the text to
- * print. The strings in cfg point into argv. Neither message has a trailing newline.
- */
-enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, char *msg,
-			  unsigned msg_size);
-
-/* Parses "512M", "2G", "65536K", "1048576" (bytes); -EINVAL when malformed. */
-int cli_parse_size(const char *text, uint64_t *out);
 
 #endif

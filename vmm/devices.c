@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
-
-#define PCI_CONFIG_ADDRESS_PORT 0xcf8
+#include "pci/pci.h"
 #include "vhost_user/device/device.h"
 #include "virtio/rng.h"
 #include "vmm/log.h"
@@ -17,21 +16,13 @@ static int bus_create(struct vm *vm, struct vm_devices *devs)
 	int r;
 
 	arch_pci_windows(&w);
-	r = pci_bus_init(&devs->bus, vm, w.ecam_base, w.mmio_base, w.mmio_size, w.io_base,
-			 w.io_size);
+	r = pci_bus_init(&devs->bus, vm, &w);
 	if (r) {
 		log_error("pci", "cannot create the PCI bus: %s", strerror(-r));
 		return r;
 	}
 	devs->bus_ready = true;
 	vm->pci_enabled = true;
-	/*
-	 * Writing the 0xCF8 address latch has no visible effect until the data
-	 * port is accessed, so KVM may buffer those writes: half the exits of
-	 * every legacy config access, and Linux's early bus scans make ~8000.
-	 */
-	if (w.io_size && vm_coalesce_writes(vm, PCI_CONFIG_ADDRESS_PORT, 4, true))
-		log_debug("pci", "KVM cannot buffer 0xCF8 writes; each one exits");
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "arch/arch.h"
 #include "vhost_user/device/device.h"
+#include "vmm/cli.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/control.h"

@@ -10,6 +10,7 @@
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
+#include "pci/pci.h"
 #include "vmm/console.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"

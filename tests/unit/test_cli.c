@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "tests/unit/check_main.h"
-#include "vmm/config.h"
+#include "vmm/cli.h"
 
 static enum cli_result parse(struct vm_config *cfg, char *msg, int argc, char **argv)
 {

@@ -87,7 +87,9 @@ static struct fixture *setup(void)
 	io_bus_init(&f->vm.pio, "pio");
 	io_bus_init(&f->vm.mmio, "mmio");
 	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
-	ck_assert_int_eq(pci_bus_init(&f->bus, &f->vm, ECAM, 0xc0000000, 0x20000000, 0, 0), 0);
+	ck_assert_int_eq(pci_bus_init(&f->bus, &f->vm,
+				      &(struct pci_windows){ECAM, 0xc0000000, 0x20000000, 0, 0}),
+			 0);
 	pci_function_init(&f->fn, "msix-test", 0x1af4, 0x1044, 0xff0000, 1);
 	ck_assert_int_eq(msix_init(&f->msix, &f->fn, 2, NVEC, &fake_ops, &f->kvm), 0);
 	ck_assert_int_eq(pci_register_function(&f->bus, &f->fn), 0);

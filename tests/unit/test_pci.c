@@ -62,7 +62,9 @@ static struct fixture *setup(void)
 	io_bus_init(&f->vm.mmio, "mmio");
 	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
 	ck_assert_int_eq(
-	    pci_bus_init(&f->bus, &f->vm, ECAM, MMIO_BASE, MMIO_SIZE, IO_BASE, IO_SIZE), 0);
+	    pci_bus_init(&f->bus, &f->vm,
+			 &(struct pci_windows){ECAM, MMIO_BASE, MMIO_SIZE, IO_BASE, IO_SIZE}),
+	    0);
 	return f;
 }
 

@@ -145,7 +145,9 @@ static struct fixture *setup(void)
 	io_bus_init(&f->vm.mmio, "mmio");
 	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
 	ck_assert_int_eq(
-	    pci_bus_init(&f->bus, &f->vm, ECAM, 0xc0000000, 0x20000000, 0xc000, 0x4000), 0);
+	    pci_bus_init(&f->bus, &f->vm,
+			 &(struct pci_windows){ECAM, 0xc0000000, 0x20000000, 0xc000, 0x4000}),
+	    0);
 	ck_assert_int_eq(virtio_pci_init(&f->t, &f->bus, &f->vm.mem, &params, &plat), 0);
 	f->bar = pci_bar_address(&f->t.fn, 0);
 	ck_assert_uint_eq(f->nioevents, 0);

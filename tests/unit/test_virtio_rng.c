@@ -116,7 +116,9 @@ static struct fixture *setup(void)
 	plat.lock = &f->vm.dev_lock;
 	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
 	f->ram = guest_memory_ptr(&f->vm.mem, 0, ram.size);
-	ck_assert_int_eq(pci_bus_init(&f->bus, &f->vm, ECAM, 0xc0000000, 0x20000000, 0, 0), 0);
+	ck_assert_int_eq(pci_bus_init(&f->bus, &f->vm,
+				      &(struct pci_windows){ECAM, 0xc0000000, 0x20000000, 0, 0}),
+			 0);
 	ck_assert_int_eq(virtio_rng_create(&f->vm, &f->bus, &plat, &f->rng), 0);
 	f->t = virtio_rng_transport(f->rng);
 	ck_assert_uint_eq(f->t->fn.cfg.hdr.device_id, 0x1044);
