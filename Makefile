@@ -92,6 +92,7 @@ boot-test: all guest-programs
 # Every suite prints "N passed, N failed"; tools/run-suites totals them.
 SUITES := \
 	"format:tools/check-format" \
+	"layers:tools/check-layers" \
 	"unit:make -s unit" \
 	"unit-asan:make -s unit-asan" \
 	"cli:tests/cli/run" \
