@@ -14,7 +14,7 @@ endif
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS)
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
 LDLIBS += -lz # zlib: PNG screenshots (vhost_user/display/png.c)

@@ -140,13 +140,22 @@ static void set_mismatch(struct vhost_user_error *e, const char *field, uint64_t
 	e->has_values = true;
 }
 
+/* Appends v to out[0..size) at used, in hex when the field is a bit mask or an address. */
+static size_t format_value(char *out, size_t size, size_t used, uint64_t v, bool hex)
+{
+	int n = hex ? snprintf(out + used, size - used, "0x%" PRIx64, v)
+		    : snprintf(out + used, size - used, "%" PRIu64, v);
+
+	return n < 0 ? used : used + (size_t)n < size ? used + (size_t)n : size - 1;
+}
+
 const char *vhost_user_format_error(char *buf, size_t len, const char *device,
 				    const struct vhost_user_error *e)
 {
 	const char *msg = e->backend_channel ? vhost_user_backend_request_name(e->request)
 					     : vhost_user_request_name(e->request);
-	const char *fmt1 = e->hex ? "0x%" PRIx64 : "%" PRIu64;
 	char expected[64], got[32];
+	size_t used;
 	int n;
 
 	if (e->request == 0)
@@ -158,14 +167,12 @@ const char *vhost_user_format_error(char *buf, size_t len, const char *device,
 		snprintf(buf + n, len - (size_t)n, "%s", strerror(-e->err));
 		return buf;
 	}
-	snprintf(expected, sizeof(expected), fmt1, e->expected);
+	used = format_value(expected, sizeof(expected), 0, e->expected, e->hex);
 	if (e->expected_max > e->expected) {
-		size_t used = strlen(expected);
-		snprintf(expected + used, sizeof(expected) - used, "..");
-		used += 2;
-		snprintf(expected + used, sizeof(expected) - used, fmt1, e->expected_max);
+		used += (size_t)snprintf(expected + used, sizeof(expected) - used, "..");
+		format_value(expected, sizeof(expected), used, e->expected_max, e->hex);
 	}
-	snprintf(got, sizeof(got), fmt1, e->got);
+	format_value(got, sizeof(got), 0, e->got, e->hex);
 	snprintf(buf + n, len - (size_t)n, "expected %s, got %s", expected, got);
 	return buf;
 }

@@ -1,5 +1,6 @@
 /* bzImage setup-header parsing and cached host-side decompression of its XZ payload. */
 #include "arch/x86_64/bzimage.h"
+#include "arch/arch.h"
 
 #include <errno.h>
 #include <fcntl.h>
