@@ -205,6 +205,17 @@ static pid_t spawn_backend(const char *bin, const char *sock, const char *name, 
 	return posix_spawn(&pid, bin, NULL, NULL, argv, environ) ? -1 : pid;
 }
 
+/* Writes pattern to out with its one "%s" (if any) replaced by name. */
+static void expand_pattern(char *out, size_t n, const char *pattern, const char *name)
+{
+	const char *at = strstr(pattern, "%s");
+
+	if (!at)
+		snprintf(out, n, "%s", pattern);
+	else
+		snprintf(out, n, "%.*s%s%s", (int)(at - pattern), pattern, name, at + 2);
+}
+
 /* Judges one outcome; prints the verdict line. Returns true when it passed. */
 static bool judge(const struct run *r, int err, struct captured *c, int64_t ms, int fd_delta,
 		  const char *at_name)
@@ -213,12 +224,8 @@ static bool judge(const struct run *r, int err, struct captured *c, int64_t ms, 
 	char want[256] = "";
 	const char *why = NULL;
 
-	if (r->hc->pattern) {
-		char pattern[200];
-
-		snprintf(pattern, sizeof(pattern), r->hc->pattern, at_name);
-		snprintf(want, sizeof(want), "%s", pattern);
-	}
+	if (r->hc->pattern)
+		expand_pattern(want, sizeof(want), r->hc->pattern, at_name);
 	if (ms > TIME_LIMIT_MS)
 		why = "took too long (hang?)";
 	else if (fd_delta != 0)
