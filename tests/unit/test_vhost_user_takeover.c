@@ -448,7 +448,7 @@ static struct vu_device *failed_device(struct fixture *f, uint32_t id, unsigned 
 	ck_assert_ptr_nonnull(f->vm.evbase);
 	pthread_mutex_init(&f->vm.dev_lock, NULL);
 	dev->state = VU_DEV_FAILED;
-	dev->rings_were_live = true;
+	dev->failure.rings_were_live = true;
 	return dev;
 }
 
@@ -566,7 +566,7 @@ START_TEST(idle_rings_are_not_taken_over)
 	struct vq_buf forget[] = {{buffer(f, &in, sizeof(in)), sizeof(in), false}};
 	uint32_t id, len;
 
-	dev->rings_were_live = false;
+	dev->failure.rings_were_live = false;
 	test_vq_add(&f->drv[0], forget, 1);
 	vu_takeover_start(dev);
 	test_vq_kick(&f->drv[0]);

@@ -226,9 +226,9 @@ int vu_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
 	if (!dev)
 		return -ENOMEM;
 	dev->vm = vm;
-	dev->work_fd = -1;
-	dev->ack_timer_fd = -1;
-	dev->backend_ev_fd = -1;
+	dev->watch.work_fd = -1;
+	dev->watch.ack_timer_fd = -1;
+	dev->watch.backend_ev_fd = -1;
 	dev->fe.sock = dev->fe.backend_fd = -1;
 	r = connect_backend(dev, spec, trace, existing, nexisting, err, sizeof(err));
 	if (r) {
@@ -325,7 +325,7 @@ int vu_device_describe(const struct vu_device *dev, char *buf, size_t size)
 	char sock[256], cause[256], extra[48] = "";
 
 	json_escape(sock, sizeof(sock), dev->spec.sock);
-	json_escape(cause, sizeof(cause), dev->fail_cause);
+	json_escape(cause, sizeof(cause), dev->failure.cause);
 	if (dev->spec.ops->counter)
 		snprintf(extra, sizeof(extra), ",\"%s\":%llu", dev->spec.ops->counter_name,
 			 (unsigned long long)dev->spec.ops->counter(dev));
@@ -333,6 +333,6 @@ int vu_device_describe(const struct vu_device *dev, char *buf, size_t size)
 			"{\"name\":\"%s\",\"type\":\"%s\",\"sock\":\"%s\",\"state\":\"%s\","
 			"\"queues\":%u,\"activation_us\":%llu%s%s%s%s}",
 			dev->name, dev->fe.type->name, sock, state_name(dev->state), dev->nqueues,
-			(unsigned long long)(dev->activation_ns / 1000), extra,
+			(unsigned long long)(dev->activation.ns / 1000), extra,
 			cause[0] ? ",\"error\":\"" : "", cause, cause[0] ? "\"" : "");
 }

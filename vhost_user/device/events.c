@@ -69,10 +69,10 @@ static void finish_failure(struct vu_device *dev)
 {
 	if (dev->state != VU_DEV_FAILED || dev->fe.sock < 0)
 		return;
-	if (dev->sock_ev)
-		event_del(dev->sock_ev);
-	if (dev->backend_ev)
-		event_del(dev->backend_ev);
+	if (dev->watch.sock_ev)
+		event_del(dev->watch.sock_ev);
+	if (dev->watch.backend_ev)
+		event_del(dev->watch.backend_ev);
 	vu_type_stop(dev);
 	vu_shmem_reset(dev, "back-end disconnected");
 	vhost_user_frontend_close(&dev->fe);
@@ -96,7 +96,7 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
 static void acks_read(struct vu_device *dev, int err)
 {
 	if (err) {
-		dev->activation_start_ns = 0;
+		dev->activation.start_ns = 0;
 		vu_fail_device(dev, "activation failed");
 		finish_failure(dev);
 	} else if (!vhost_user_frontend_acks_outstanding(&dev->fe)) {
@@ -110,7 +110,8 @@ void vu_arm_ack_timer(struct vu_device *dev)
 	struct itimerspec when = {
 	    .it_value = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L}};
 
-	if (dev->ack_timer_fd >= 0 && timerfd_settime(dev->ack_timer_fd, 0, &when, NULL) < 0)
+	if (dev->watch.ack_timer_fd >= 0 &&
+	    timerfd_settime(dev->watch.ack_timer_fd, 0, &when, NULL) < 0)
 		log_debug(dev->fe.log_component, "ack timer: %s", strerror(errno));
 }
 
@@ -182,13 +183,13 @@ static void on_backend_request(evutil_socket_t fd, short what, void *arg)
 	 * A vCPU waiting for a reply may have served the request already; the
 	 * frontend's read would then wait out its timeout under the lock.
 	 */
-	if (dev->fe.backend_fd == (int)fd && dev->fe.backend_fd == dev->backend_ev_fd &&
+	if (dev->fe.backend_fd == (int)fd && dev->fe.backend_fd == dev->watch.backend_ev_fd &&
 	    !nothing_to_read((int)fd))
 		vhost_user_frontend_handle_backend_request(&dev->fe);
 	/* The frontend closes the channel on hang-up; stop watching the number. */
-	if (dev->fe.backend_fd != dev->backend_ev_fd) {
-		event_del(dev->backend_ev);
-		dev->backend_ev_fd = -1;
+	if (dev->fe.backend_fd != dev->watch.backend_ev_fd) {
+		event_del(dev->watch.backend_ev);
+		dev->watch.backend_ev_fd = -1;
 	}
 	pthread_mutex_unlock(&dev->vm->dev_lock);
 }
@@ -206,29 +207,30 @@ static struct event *watch(struct vu_device *dev, int fd, event_callback_fn fn, 
 
 int vu_watches_start(struct vu_device *dev)
 {
-	dev->work_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (dev->work_fd < 0)
+	dev->watch.work_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (dev->watch.work_fd < 0)
 		return -errno;
-	dev->ack_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (dev->ack_timer_fd < 0)
+	dev->watch.ack_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (dev->watch.ack_timer_fd < 0)
 		return -errno;
-	dev->work_ev = watch(dev, dev->work_fd, on_work, dev);
-	dev->sock_ev = watch(dev, dev->fe.sock, on_socket, dev);
-	dev->ack_timer_ev = watch(dev, dev->ack_timer_fd, on_ack_timer, dev);
-	if (!dev->work_ev || !dev->sock_ev || !dev->ack_timer_ev)
+	dev->watch.work_ev = watch(dev, dev->watch.work_fd, on_work, dev);
+	dev->watch.sock_ev = watch(dev, dev->fe.sock, on_socket, dev);
+	dev->watch.ack_timer_ev = watch(dev, dev->watch.ack_timer_fd, on_ack_timer, dev);
+	if (!dev->watch.work_ev || !dev->watch.sock_ev || !dev->watch.ack_timer_ev)
 		return -ENOMEM;
 	if (dev->fe.backend_fd >= 0) {
-		dev->backend_ev = watch(dev, dev->fe.backend_fd, on_backend_request, dev);
-		if (!dev->backend_ev)
+		dev->watch.backend_ev = watch(dev, dev->fe.backend_fd, on_backend_request, dev);
+		if (!dev->watch.backend_ev)
 			return -ENOMEM;
-		dev->backend_ev_fd = dev->fe.backend_fd;
+		dev->watch.backend_ev_fd = dev->fe.backend_fd;
 	}
 	return 0;
 }
 
 void vu_watches_stop(struct vu_device *dev)
 {
-	struct event **evs[] = {&dev->work_ev, &dev->sock_ev, &dev->backend_ev, &dev->ack_timer_ev};
+	struct event **evs[] = {&dev->watch.work_ev, &dev->watch.sock_ev, &dev->watch.backend_ev,
+				&dev->watch.ack_timer_ev};
 
 	for (unsigned i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		if (*evs[i])
@@ -236,10 +238,10 @@ void vu_watches_stop(struct vu_device *dev)
 		*evs[i] = NULL;
 	}
 	vu_takeover_release(dev);
-	if (dev->work_fd >= 0)
-		close(dev->work_fd);
-	dev->work_fd = -1;
-	if (dev->ack_timer_fd >= 0)
-		close(dev->ack_timer_fd);
-	dev->ack_timer_fd = -1;
+	if (dev->watch.work_fd >= 0)
+		close(dev->watch.work_fd);
+	dev->watch.work_fd = -1;
+	if (dev->watch.ack_timer_fd >= 0)
+		close(dev->watch.ack_timer_fd);
+	dev->watch.ack_timer_fd = -1;
 }

@@ -56,6 +56,42 @@ struct vu_takeover {
 	bool on;
 };
 
+/* lifecycle.c: how long the last activation took. */
+struct vu_activation {
+	uint64_t ns;	   /* last DRIVER_OK to all rings enabled */
+	uint64_t start_ns; /* while the back-end's acks are outstanding, else 0 */
+	uint64_t vcpu_ns;  /* of which the vCPU waited */
+};
+
+/* events.c: the loop-side watches; only the loop thread adds or removes them. */
+struct vu_watches {
+	struct event *sock_ev;	  /* hang-up of the main socket */
+	struct event *backend_ev; /* the back-end request channel */
+	int backend_ev_fd;
+	int work_fd; /* eventfd: a vCPU thread asks the loop to finish a failure */
+	struct event *work_ev;
+	int ack_timer_fd; /* timerfd: the back-end's activation acks are overdue */
+	struct event *ack_timer_ev;
+};
+
+/* lifecycle.c: why the device failed. */
+struct vu_failure {
+	char cause[192];      /* non-empty once failed */
+	bool rings_were_live; /* the failure hit an active or paused device */
+};
+
+/* shmem_bar.c: shared-memory regions (SHMEM protocol feature); dev_lock. */
+struct vu_shmem_bars {
+	bool on;
+	struct vhost_user_shmem regions;
+	struct {
+		uint8_t id;
+		uint64_t size;
+	} bars[VIRTIO_PCI_MAX_SHMEM];
+	unsigned nbars;
+	struct vu_shmem_slot slots[VU_SHMEM_MAX_SLOTS];
+};
+
 struct vu_device {
 	struct virtio_pci transport;
 	struct vhost_user_frontend fe;
@@ -76,32 +112,12 @@ struct vu_device {
 	unsigned nqueues; /* transport queues */
 	struct virtio_queue_info queues[VIRTIO_PCI_MAX_QUEUES];
 	uint16_t saved_base[VIRTIO_PCI_MAX_QUEUES]; /* from GET_VRING_BASE at pause */
-	uint64_t activation_ns;			    /* last DRIVER_OK to all rings enabled */
-	uint64_t activation_start_ns; /* while the back-end's acks are outstanding, else 0 */
-	uint64_t activation_vcpu_ns;  /* of which the vCPU waited */
-
-	/* Loop-side watches; only the loop thread adds or removes them. */
-	struct event *sock_ev;	  /* hang-up of the main socket */
-	struct event *backend_ev; /* the back-end request channel */
-	int backend_ev_fd;
-	int work_fd; /* eventfd: a vCPU thread asks the loop to finish a failure */
-	struct event *work_ev;
-	int ack_timer_fd; /* timerfd: the back-end's activation acks are overdue */
-	struct event *ack_timer_ev;
-	char fail_cause[192]; /* non-empty once failed */
-	bool rings_were_live; /* the failure hit an active or paused device */
+	struct vu_activation activation;
+	struct vu_watches watch;
+	struct vu_failure failure;
 	struct vu_takeover takeover[VIRTIO_PCI_MAX_QUEUES];
 	struct log_ratelimit rl;
-
-	/* device_shmem.c: shared-memory regions (SHMEM protocol feature); dev_lock. */
-	bool shmem_on;
-	struct vhost_user_shmem shmem;
-	struct {
-		uint8_t id;
-		uint64_t size;
-	} shmem_bars[VIRTIO_PCI_MAX_SHMEM];
-	unsigned nshmem_bars;
-	struct vu_shmem_slot shmem_slots[VU_SHMEM_MAX_SLOTS];
+	struct vu_shmem_bars shmem;
 
 	/* The type file's own run-time state (gpu: the display); NULL for most. */
 	void *type_state;

@@ -38,14 +38,14 @@ void vu_fail_device(struct vu_device *dev, const char *cause)
 	if (dev->state == VU_DEV_FAILED)
 		return;
 	/* Only rings the driver is using are worth failing requests on. */
-	dev->rings_were_live = dev->state == VU_DEV_ACTIVE || dev->state == VU_DEV_PAUSED;
+	dev->failure.rings_were_live = dev->state == VU_DEV_ACTIVE || dev->state == VU_DEV_PAUSED;
 	dev->state = VU_DEV_FAILED;
-	snprintf(dev->fail_cause, sizeof(dev->fail_cause), "%s", cause);
+	snprintf(dev->failure.cause, sizeof(dev->failure.cause), "%s", cause);
 	log_error(dev->fe.log_component, "%s: device failed: %s; it needs a reset", dev->name,
 		  cause);
 	virtio_pci_set_needs_reset(&dev->transport, cause);
 	/* Closing the socket and moving watches belongs to the loop thread. */
-	signal_fd(dev->work_fd);
+	signal_fd(dev->watch.work_fd);
 }
 
 /*
@@ -125,18 +125,18 @@ static void log_activation(struct vu_device *dev)
 	for (unsigned i = 0; i < dev->nqueues; i++)
 		enabled += dev->queues[i].enabled;
 	log_info(dev->fe.log_component, "%s: activated %u queue%s in %.2f ms (vCPU held %.2f ms)",
-		 dev->name, enabled, enabled == 1 ? "" : "s", (double)dev->activation_ns / 1e6,
-		 (double)dev->activation_vcpu_ns / 1e6);
+		 dev->name, enabled, enabled == 1 ? "" : "s", (double)dev->activation.ns / 1e6,
+		 (double)dev->activation.vcpu_ns / 1e6);
 }
 
 void vu_activation_acked(struct vu_device *dev)
 {
-	if (!dev->activation_start_ns || dev->state == VU_DEV_FAILED) {
-		dev->activation_start_ns = 0;
+	if (!dev->activation.start_ns || dev->state == VU_DEV_FAILED) {
+		dev->activation.start_ns = 0;
 		return;
 	}
-	dev->activation_ns = dev->fe.last_ack_ns - dev->activation_start_ns;
-	dev->activation_start_ns = 0;
+	dev->activation.ns = dev->fe.last_ack_ns - dev->activation.start_ns;
+	dev->activation.start_ns = 0;
 	log_activation(dev);
 }
 
@@ -163,12 +163,12 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 		return err;
 	}
 	dev->state = VU_DEV_ACTIVE;
-	dev->activation_vcpu_ns = monotonic_ns() - start;
+	dev->activation.vcpu_ns = monotonic_ns() - start;
 	if (vhost_user_frontend_acks_outstanding(&dev->fe)) {
-		dev->activation_start_ns = start;
+		dev->activation.start_ns = start;
 		vu_arm_ack_timer(dev);
 	} else {
-		dev->activation_ns = dev->activation_vcpu_ns;
+		dev->activation.ns = dev->activation.vcpu_ns;
 		log_activation(dev);
 	}
 	return 0;

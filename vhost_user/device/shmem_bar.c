@@ -24,7 +24,7 @@ static struct vu_shmem_slot *find_slot(struct vu_device *dev, bool host_wanted, 
 				       uint64_t size)
 {
 	for (unsigned i = 0; i < VU_SHMEM_MAX_SLOTS; i++) {
-		struct vu_shmem_slot *s = &dev->shmem_slots[i];
+		struct vu_shmem_slot *s = &dev->shmem.slots[i];
 
 		if (host_wanted ? s->host && s->gpa == gpa && s->size == size : !s->host)
 			return s;
@@ -111,31 +111,32 @@ int vu_shmem_setup(struct vu_device *dev, char *err, size_t n)
 				 VIRTIO_PCI_MAX_SHMEM);
 			return -ENOSPC;
 		}
-		dev->shmem_bars[used].id = (uint8_t)id;
-		dev->shmem_bars[used++].size = sizes[id];
+		dev->shmem.bars[used].id = (uint8_t)id;
+		dev->shmem.bars[used++].size = sizes[id];
 	}
-	r = vhost_user_shmem_init(&dev->shmem, dev->name, sizes, nregions, &kvm_shmem_ops, dev);
+	r = vhost_user_shmem_init(&dev->shmem.regions, dev->name, sizes, nregions, &kvm_shmem_ops,
+				  dev);
 	if (r) {
 		snprintf(err, n, "%s: bad shared-memory configuration", dev->name);
 		return r;
 	}
-	dev->nshmem_bars = used;
-	dev->shmem_on = true;
+	dev->shmem.nbars = used;
+	dev->shmem.on = true;
 	serve_startup_requests(dev);
 	for (unsigned i = 0; i < used; i++)
 		log_info(dev->fe.log_component, "%s: shared-memory region %u: %llu KiB", dev->name,
-			 dev->shmem_bars[i].id,
-			 (unsigned long long)(dev->shmem_bars[i].size >> 10));
+			 dev->shmem.bars[i].id,
+			 (unsigned long long)(dev->shmem.bars[i].size >> 10));
 	return 0;
 }
 
 void vu_shmem_fill_params(const struct vu_device *dev, struct virtio_pci_shmem_params *p)
 {
-	*p = (struct virtio_pci_shmem_params){.nregions = dev->nshmem_bars,
+	*p = (struct virtio_pci_shmem_params){.nregions = dev->shmem.nbars,
 					      .placed = vu_shmem_placed};
-	for (unsigned i = 0; i < dev->nshmem_bars; i++) {
-		p->regions[i].id = dev->shmem_bars[i].id;
-		p->regions[i].size = dev->shmem_bars[i].size;
+	for (unsigned i = 0; i < dev->shmem.nbars; i++) {
+		p->regions[i].id = dev->shmem.bars[i].id;
+		p->regions[i].size = dev->shmem.bars[i].size;
 	}
 }
 
@@ -144,10 +145,11 @@ void vu_shmem_placed(void *opaque, unsigned shmid, uint64_t gpa)
 	struct vu_device *dev = opaque;
 	int err;
 
-	if (!dev->shmem_on)
+	if (!dev->shmem.on)
 		return;
-	err = vhost_user_shmem_place(
-	    &dev->shmem, shmid, gpa == VIRTIO_PCI_SHMEM_NO_ADDR ? VHOST_USER_SHMEM_NO_GPA : gpa);
+	err =
+	    vhost_user_shmem_place(&dev->shmem.regions, shmid,
+				   gpa == VIRTIO_PCI_SHMEM_NO_ADDR ? VHOST_USER_SHMEM_NO_GPA : gpa);
 	if (err)
 		log_warn_ratelimited(&dev->rl, dev->fe.log_component,
 				     "%s: shared-memory region %u at 0x%llx: %s; left unmapped",
@@ -167,10 +169,10 @@ void vu_shmem_reset(struct vu_device *dev, const char *why)
 {
 	unsigned n;
 
-	if (!dev->shmem_on)
+	if (!dev->shmem.on)
 		return;
-	n = count_mappings(&dev->shmem);
-	vhost_user_shmem_reset(&dev->shmem);
+	n = count_mappings(&dev->shmem.regions);
+	vhost_user_shmem_reset(&dev->shmem.regions);
 	if (n)
 		log_info(dev->fe.log_component, "%s: %s: unmapped %u shared-memory mapping%s",
 			 dev->name, why, n, n == 1 ? "" : "s");
@@ -178,14 +180,14 @@ void vu_shmem_reset(struct vu_device *dev, const char *why)
 
 int vu_shmem_backend_map(struct vu_device *dev, const struct vhost_user_shmem_map *map, int fd)
 {
-	if (!dev->shmem_on) {
+	if (!dev->shmem.on) {
 		close(fd);
 		return -ENOTSUP;
 	}
-	return vhost_user_shmem_map(&dev->shmem, map, fd);
+	return vhost_user_shmem_map(&dev->shmem.regions, map, fd);
 }
 
 int vu_shmem_backend_unmap(struct vu_device *dev, const struct vhost_user_shmem_map *map)
 {
-	return dev->shmem_on ? vhost_user_shmem_unmap(&dev->shmem, map) : -ENOTSUP;
+	return dev->shmem.on ? vhost_user_shmem_unmap(&dev->shmem.regions, map) : -ENOTSUP;
 }

@@ -113,7 +113,7 @@ void vu_takeover_start(struct vu_device *dev)
 {
 	unsigned taken = 0;
 
-	if (!dev->rings_were_live)
+	if (!dev->failure.rings_were_live)
 		return;
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		vu_takeover_serve_fn serve = vu_takeover_pick(dev, i);
