@@ -18,6 +18,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
 LDLIBS += -lz # zlib: PNG screenshots (vhost_user/display/png.c)
+LDLIBS += -ljansson # JSON: control socket, device description, protocol trace
 CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 
 # Layers, bottom up (ARCHITECTURE.md): vmm/ basics, pci/ and virtio/, the
