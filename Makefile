@@ -18,12 +18,14 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototy
 LDFLAGS += $(SANFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
 LDLIBS += -lz # zlib: PNG screenshots (vhost_user/display/png.c)
+LDLIBS += -ljansson # JSON: control socket, device description, protocol trace
 CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 
 # Layers, bottom up (ARCHITECTURE.md): vmm/ basics, pci/ and virtio/, the
 # vhost-user protocol library, the display, the vhost-user device, arch/,
 # and the VMM's top (main, command line, control socket, device list).
-VMM_TOP := vmm/main.c vmm/cli.c vmm/control.c vmm/devices.c vmm/console.c
+VMM_TOP := vmm/main.c vmm/cli.c vmm/control.c vmm/control_request.c vmm/devices.c \
+	vmm/console.c
 BASE_SRCS := $(filter-out $(VMM_TOP),$(wildcard vmm/*.c))
 PROTOCOL_SRCS := $(wildcard vhost_user/*.c)
 CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c \

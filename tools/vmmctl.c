@@ -6,9 +6,12 @@
  * one did not, 2 on usage or connection errors.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -60,13 +63,30 @@ static int read_line(int fd, char *buf, size_t size)
 /* Sends arg as one line: a word becomes {"cmd":"word"}, JSON goes as it is. */
 static int send_line(int fd, const char *arg)
 {
-	char line[256];
+	json_t *request;
+	char *line;
+	int err;
 
 	if (arg[0] == '{')
 		return dprintf(fd, "%s\n", arg) < 0 ? -errno : 0;
-	if (snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}\n", arg) >= (int)sizeof(line))
-		return -E2BIG;
-	return write(fd, line, strlen(line)) == (ssize_t)strlen(line) ? 0 : -EIO;
+	request = json_pack("{s:s}", "cmd", arg); /* NULL when arg is not UTF-8 */
+	line = request ? json_dumps(request, JSON_COMPACT) : NULL;
+	json_decref(request);
+	if (!line)
+		return -EINVAL;
+	err = dprintf(fd, "%s\n", line) < 0 ? -errno : 0;
+	free(line);
+	return err;
+}
+
+/* Whether a reply line is a JSON object whose "ok" is true. */
+static bool reply_ok(const char *reply)
+{
+	json_t *o = json_loads(reply, 0, NULL);
+	bool ok = json_is_true(json_object_get(o, "ok"));
+
+	json_decref(o);
+	return ok;
 }
 
 static int run_command(int fd, const char *arg)
@@ -84,7 +104,7 @@ static int run_command(int fd, const char *arg)
 	}
 	printf("%s\n", reply);
 	fflush(stdout);
-	return strstr(reply, "\"ok\":true") ? 0 : 1;
+	return reply_ok(reply) ? 0 : 1;
 }
 
 int main(int argc, char **argv)

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,13 +14,19 @@
 #define LINE_MAX_BYTES 4096
 #define DEPTH_MAX 6
 
-/* Builds one line; the same decoder drives both formats through these calls. */
+/*
+ * Builds one line; the same decoder drives both formats through these calls.
+ * Text goes straight into buf; the JSON form is built as jansson values, one
+ * container per open bracket, and dumped once the line is complete.
+ */
 struct emitter {
 	char *buf;
 	size_t len, pos;
 	bool json;
 	int depth;
 	bool first[DEPTH_MAX];
+	json_t *open[DEPTH_MAX]; /* json: the object or array each depth fills */
+	int real_digits;	 /* json: significant digits the reals need (%.Ng) */
 };
 
 static void em_raw(struct emitter *em, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -36,71 +44,135 @@ static void em_raw(struct emitter *em, const char *fmt, ...)
 		em->pos += (size_t)n < em->len - em->pos ? (size_t)n : em->len - em->pos - 1;
 }
 
-/* Separator, then "key=" or "\"key\":"; key NULL inside arrays. */
+/* Text: separator, then "key="; key NULL inside arrays. */
 static void em_key(struct emitter *em, const char *key)
 {
 	if (!em->first[em->depth])
-		em_raw(em, em->json ? "," : " ");
+		em_raw(em, " ");
 	em->first[em->depth] = false;
 	if (key)
-		em_raw(em, em->json ? "\"%s\":" : "%s=", key);
+		em_raw(em, "%s=", key);
+}
+
+/*
+ * JSON: adds v (the reference is taken) to the open container, under key in
+ * an object. A value that could not be made (no memory) is left out.
+ */
+static void em_put(struct emitter *em, const char *key, json_t *v)
+{
+	json_t *c = em->open[em->depth];
+
+	if (json_is_array(c))
+		json_array_append_new(c, v);
+	else if (json_is_object(c) && key)
+		json_object_set_new(c, key, v);
+	else
+		json_decref(v);
 }
 
 static void em_u64(struct emitter *em, const char *key, uint64_t v)
 {
+	if (em->json && v <= INT64_MAX) {
+		em_put(em, key, json_integer((json_int_t)v));
+		return;
+	}
+	if (em->json) {
+		/* json_int_t is signed: as a real, a peer's all-ones u64 keeps its size, not -1. */
+		em->real_digits = 17;
+		em_put(em, key, json_real((double)v));
+		return;
+	}
 	em_key(em, key);
 	em_raw(em, "%" PRIu64, v);
 }
 
 static void em_hex(struct emitter *em, const char *key, uint64_t v)
 {
+	if (em->json) {
+		em_put(em, key, json_sprintf("0x%" PRIx64, v));
+		return;
+	}
 	em_key(em, key);
-	em_raw(em, em->json ? "\"0x%" PRIx64 "\"" : "0x%" PRIx64, v);
+	em_raw(em, "0x%" PRIx64, v);
 }
 
-/* Strings from peers or users: JSON-safe, no spaces in text. */
+/* Strings from peers or users: one word in text; in JSON, bytes that are not UTF-8 become '?'. */
 static void em_str(struct emitter *em, const char *key, const char *s)
 {
+	if (em->json) {
+		json_t *v = json_string(s);
+		char safe[64];
+		size_t i;
+
+		for (i = 0; !v && s[i] && i + 1 < sizeof(safe); i++)
+			safe[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+		if (!v) {
+			safe[i] = '\0';
+			v = json_string(safe);
+		}
+		em_put(em, key, v);
+		return;
+	}
 	em_key(em, key);
-	if (em->json)
-		em_raw(em, "\"");
 	for (; *s; s++) {
 		char c = *s;
 		if (c == '"' || c == '\\' || (unsigned char)c < 0x20 || c == ' ')
 			c = '?';
 		em_raw(em, "%c", c);
 	}
-	if (em->json)
-		em_raw(em, "\"");
 }
 
 static void em_open(struct emitter *em, const char *key, char bracket)
 {
-	em_key(em, key);
-	em_raw(em, "%c", bracket);
-	if (em->depth + 1 < DEPTH_MAX)
+	json_t *c = NULL;
+
+	if (em->json) {
+		c = bracket == '{' ? json_object() : json_array();
+		em_put(em, key, json_incref(c));
+	} else {
+		em_key(em, key);
+		em_raw(em, "%c", bracket);
+	}
+	if (em->depth + 1 < DEPTH_MAX) {
 		em->depth++;
+		json_decref(em->open[em->depth]);
+		em->open[em->depth] = c;
+	} else {
+		json_decref(c);
+	}
 	em->first[em->depth] = true;
 }
 
 static void em_close(struct emitter *em, char bracket)
 {
-	em_raw(em, "%c", bracket);
-	if (em->depth > 0)
+	if (!em->json)
+		em_raw(em, "%c", bracket);
+	if (em->depth > 0) {
+		json_decref(em->open[em->depth]);
+		em->open[em->depth] = NULL;
 		em->depth--;
+	}
 }
 
 static void em_bytes(struct emitter *em, const char *key, const uint8_t *p, size_t n)
 {
+	char *hex;
 	size_t i;
 
-	em_key(em, key);
-	if (em->json)
-		em_raw(em, "\"");
+	if (!em->json) {
+		em_key(em, key);
+		for (i = 0; i < n; i++)
+			em_raw(em, "%02x", p[i]);
+		return;
+	}
+	hex = malloc(2 * n + 1);
+	if (!hex)
+		return;
 	for (i = 0; i < n; i++)
-		em_raw(em, "%02x", p[i]);
-	if (em->json)
-		em_raw(em, "\"");
+		snprintf(hex + 2 * i, 3, "%02x", p[i]);
+	hex[2 * n] = '\0';
+	em_put(em, key, json_string(hex));
+	free(hex);
 }
 
 static const char *const transport_names[64] = {
@@ -170,36 +242,58 @@ const char *vhost_user_feature_name(uint32_t type_id, unsigned bit)
 	return device ? device[bit] : NULL;
 }
 
+/* Feature bit's name, or NULL when unnamed. */
+static const char *bit_name(uint32_t type_id, bool protocol, unsigned bit)
+{
+	if (!protocol)
+		return vhost_user_feature_name(type_id, bit);
+	return bit < VHOST_USER_PROTOCOL_F_COUNT ? vhost_user_protocol_feature_name(bit) : NULL;
+}
+
+/* JSON: "key":"0x..","key_names":["A","B","bitN"]. */
+static void em_bits_json(struct emitter *em, const char *key, uint64_t v, uint32_t type_id,
+			 bool protocol)
+{
+	json_t *names = json_array();
+	char names_key[32];
+
+	for (unsigned bit = 0; bit < 64; bit++) {
+		const char *name = bit_name(type_id, protocol, bit);
+
+		if (v & (1ull << bit))
+			json_array_append_new(names, name ? json_string(name)
+							  : json_sprintf("bit%u", bit));
+	}
+	em_hex(em, key, v);
+	snprintf(names_key, sizeof(names_key), "%s_names", key);
+	em_put(em, names_key, names);
+}
+
 /* "key":"0x..","key_names":[...] or key=0x..<A,B,bitN>. */
 static void em_bits(struct emitter *em, const char *key, uint64_t v, uint32_t type_id,
 		    bool protocol)
 {
-	unsigned bit;
 	bool first = true;
 
-	em_hex(em, key, v);
 	if (em->json) {
-		em_raw(em, ",\"%s_names\":[", key);
-	} else {
-		em_raw(em, "<");
+		em_bits_json(em, key, v, type_id, protocol);
+		return;
 	}
-	for (bit = 0; bit < 64; bit++) {
-		const char *name;
+	em_hex(em, key, v);
+	em_raw(em, "<");
+	for (unsigned bit = 0; bit < 64; bit++) {
+		const char *name = bit_name(type_id, protocol, bit);
 
 		if (!(v & (1ull << bit)))
 			continue;
-		name = protocol ? (bit < VHOST_USER_PROTOCOL_F_COUNT
-				       ? vhost_user_protocol_feature_name(bit)
-				       : NULL)
-				: vhost_user_feature_name(type_id, bit);
 		em_raw(em, "%s", first ? "" : ",");
 		if (name)
-			em_raw(em, em->json ? "\"%s\"" : "%s", name);
+			em_raw(em, "%s", name);
 		else
-			em_raw(em, em->json ? "\"bit%u\"" : "bit%u", bit);
+			em_raw(em, "bit%u", bit);
 		first = false;
 	}
-	em_raw(em, em->json ? "]" : ">");
+	em_raw(em, ">");
 }
 
 static void em_region(struct emitter *em, const char *key, const struct vhost_user_mem_region *r)
@@ -482,6 +576,16 @@ static enum payload_kind event_kind(const struct vhost_user_trace_event *ev)
 	return reply ? main_reply_kind(request) : main_request_kind(request);
 }
 
+/* Digits for "t" to keep its microseconds and no more: the seconds' digits plus six. */
+static int t_digits(uint64_t t_ns)
+{
+	int digits = 7;
+
+	for (uint64_t s = t_ns / 1000000000u; s >= 10; s /= 10)
+		digits++;
+	return digits;
+}
+
 static void em_header(struct emitter *em, uint64_t t_ns, const struct vhost_user_trace_event *ev)
 {
 	const struct vhost_user_header *h = &ev->msg->hdr;
@@ -491,9 +595,9 @@ static void em_header(struct emitter *em, uint64_t t_ns, const struct vhost_user
 	unsigned i;
 
 	if (em->json) {
-		em_raw(em, "{\"t\":%" PRIu64 ".%06" PRIu64, t_ns / 1000000000u,
-		       t_ns / 1000u % 1000000u);
-		em->first[0] = false;
+		em->open[0] = json_object();
+		em->real_digits = t_digits(t_ns);
+		em_put(em, "t", json_real((double)(t_ns / 1000u) / 1e6));
 		em_str(em, "device", ev->device);
 		em_str(em, "dir", send ? "send" : "recv");
 		em_str(em, "channel", ev->backend_channel ? "backend" : "main");
@@ -517,6 +621,18 @@ static void em_header(struct emitter *em, uint64_t t_ns, const struct vhost_user
 	}
 }
 
+/* Dumps the finished JSON line into em->buf, truncated like the text form. */
+static void em_dump(struct emitter *em)
+{
+	char *text = json_dumps(em->open[0], JSON_COMPACT | JSON_REAL_PRECISION(em->real_digits));
+
+	if (text)
+		em_raw(em, "%s", text);
+	free(text);
+	for (int d = 0; d < DEPTH_MAX; d++)
+		json_decref(em->open[d]);
+}
+
 size_t vhost_user_trace_format(char *buf, size_t len, bool json, uint64_t t_ns,
 			       const struct vhost_user_trace_event *ev)
 {
@@ -534,7 +650,7 @@ size_t vhost_user_trace_format(char *buf, size_t len, bool json, uint64_t t_ns,
 	decode_payload(&em, event_kind(ev), ev->type_id, &ev->msg->payload, size);
 	if (json) {
 		em_close(&em, '}');
-		em_raw(&em, "}");
+		em_dump(&em);
 	}
 	return em.pos;
 }

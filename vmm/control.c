@@ -2,9 +2,9 @@
 #include "vmm/control.h"
 #include "vmm/clock.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +22,6 @@
 #include "vmm/vm.h"
 
 #define CONTROL_MAX_CLIENTS 8
-#define CONTROL_LINE_MAX 4096
-#define CONTROL_REPLY_MAX 8192
 
 struct control_client {
 	struct control *ctl;
@@ -41,135 +39,7 @@ struct control {
 	struct event *listen_ev;
 	bool paused;
 	struct control_client *clients[CONTROL_MAX_CLIENTS];
-	char out[CONTROL_REPLY_MAX]; /* the reply being built */
 };
-
-/* A strict reader for the one-line flat JSON objects of the protocol. */
-struct cursor {
-	const char *p;
-};
-
-static void skip_ws(struct cursor *c)
-{
-	while (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\n')
-		c->p++;
-}
-
-/* Reads a JSON string into out (non-ASCII escapes become '?'); out may be NULL. */
-static int read_string(struct cursor *c, char *out, unsigned size)
-{
-	unsigned n = 0;
-
-	if (*c->p++ != '"')
-		return -EINVAL;
-	while (*c->p != '"') {
-		char ch = *c->p++;
-		if (ch == '\0' || (unsigned char)ch < 0x20)
-			return -EINVAL;
-		if (ch == '\\') {
-			const char *esc = strchr("\"\\/bfnrtu", *c->p);
-			if (!*c->p || !esc)
-				return -EINVAL;
-			ch = *c->p++;
-			if (ch == 'u') {
-				for (int i = 0; i < 4; i++, c->p++)
-					if (!isxdigit((unsigned char)*c->p))
-						return -EINVAL;
-				ch = '?';
-			}
-		}
-		if (out && n + 1 < size)
-			out[n++] = ch;
-	}
-	c->p++;
-	if (out)
-		out[n] = '\0';
-	return 0;
-}
-
-static int read_number(struct cursor *c)
-{
-	const char *start = c->p;
-
-	if (*c->p == '-')
-		c->p++;
-	if (!isdigit((unsigned char)*c->p))
-		return -EINVAL;
-	while (isdigit((unsigned char)*c->p) || strchr(".eE+-", *c->p))
-		if (!*c->p++)
-			break;
-	return c->p > start ? 0 : -EINVAL;
-}
-
-/* Scalars only: the protocol has no nested values. */
-static int skip_value(struct cursor *c)
-{
-	static const char *const literals[] = {"true", "false", "null"};
-
-	if (*c->p == '"')
-		return read_string(c, NULL, 0);
-	for (unsigned i = 0; i < 3; i++) {
-		size_t n = strlen(literals[i]);
-		if (!strncmp(c->p, literals[i], n)) {
-			c->p += n;
-			return 0;
-		}
-	}
-	return read_number(c);
-}
-
-static int read_member(struct cursor *c, char *cmd, unsigned cmd_size, bool *found)
-{
-	char key[32];
-
-	if (read_string(c, key, sizeof(key)))
-		return -EINVAL;
-	skip_ws(c);
-	if (*c->p++ != ':')
-		return -EINVAL;
-	skip_ws(c);
-	if (strcmp(key, "cmd") == 0) {
-		if (*c->p != '"' || read_string(c, cmd, cmd_size))
-			return -EINVAL;
-		*found = true;
-		return 0;
-	}
-	return skip_value(c);
-}
-
-int control_parse_command(const char *line, char *cmd, unsigned cmd_size, const char **why)
-{
-	struct cursor c = {.p = line};
-	bool found = false;
-
-	skip_ws(&c);
-	*why = "malformed JSON (want one object per line)";
-	if (*c.p++ != '{')
-		return -EINVAL;
-	skip_ws(&c);
-	while (*c.p != '}') {
-		if (read_member(&c, cmd, cmd_size, &found))
-			return -EINVAL;
-		skip_ws(&c);
-		if (*c.p == ',') {
-			c.p++;
-			skip_ws(&c);
-			if (*c.p == '}')
-				return -EINVAL;
-		} else if (*c.p != '}') {
-			return -EINVAL;
-		}
-	}
-	c.p++;
-	skip_ws(&c);
-	if (*c.p)
-		return -EINVAL;
-	if (!found) {
-		*why = "missing string member \"cmd\"";
-		return -EINVAL;
-	}
-	return 0;
-}
 
 static void client_close(struct control_client *cl)
 {
@@ -183,42 +53,47 @@ static void client_close(struct control_client *cl)
 	free(cl);
 }
 
-/* Sends one reply line; false when the client is gone (then it was closed). */
-static bool reply(struct control_client *cl, const char *text)
+/*
+ * Sends msg (the reference is taken) as one compact line; false when the
+ * client is gone or no reply could be built (then it was closed).
+ */
+static bool reply(struct control_client *cl, json_t *msg)
 {
-	size_t len = strlen(text);
-	char *line = malloc(len + 1);
-	bool ok;
+	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	struct iovec iov[2] = {{.iov_base = text, .iov_len = text ? strlen(text) : 0},
+			       {.iov_base = "\n", .iov_len = 1}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+	bool ok = text && sendmsg(cl->fd, &mh, MSG_NOSIGNAL) == (ssize_t)(iov[0].iov_len + 1);
 
-	if (!line)
-		return false;
-	memcpy(line, text, len);
-	line[len] = '\n';
-	ok = send(cl->fd, line, len + 1, MSG_NOSIGNAL) == (ssize_t)(len + 1);
-	free(line);
+	if (!text)
+		log_warn("control", "out of memory building a reply; closing the connection");
+	free(text);
+	json_decref(msg);
 	if (!ok)
 		client_close(cl);
 	return ok;
 }
 
-static void cmd_status(struct control *ctl, char *out, size_t size)
+static json_t *error_reply(const char *why)
 {
-	size_t used = (size_t)snprintf(out, size, "{\"ok\":true,\"state\":\"%s\",\"devices\":[",
-				       ctl->paused ? "paused" : "running");
+	return json_pack("{s:b,s:s}", "ok", 0, "error", why);
+}
+
+static json_t *cmd_status(struct control *ctl)
+{
+	json_t *devices = json_array();
+	bool ok = devices != NULL;
 
 	pthread_mutex_lock(&ctl->vm->dev_lock);
-	for (unsigned i = 0; i < ctl->devs->nvhost_user && used < size; i++) {
-		if (i)
-			used += (size_t)snprintf(out + used, size - used, ",");
-		if (used < size)
-			used += (size_t)vu_device_describe(ctl->devs->vhost_user[i], out + used,
-							   size - used);
-	}
+	for (unsigned i = 0; ok && i < ctl->devs->nvhost_user; i++)
+		ok = !json_array_append_new(devices, vu_device_describe(ctl->devs->vhost_user[i]));
 	pthread_mutex_unlock(&ctl->vm->dev_lock);
-	if (used + 3 <= size)
-		strcat(out, "]}");
-	else
-		snprintf(out, size, "{\"ok\":false,\"error\":\"status too long\"}");
+	if (!ok) {
+		json_decref(devices);
+		return NULL;
+	}
+	return json_pack("{s:b,s:s,s:o}", "ok", 1, "state", ctl->paused ? "paused" : "running",
+			 "devices", devices);
 }
 
 /* Pauses or resumes every device; names the first that failed in failed_name. */
@@ -234,10 +109,11 @@ static void devices_sleep_wake(struct control *ctl, bool pause, const char **fai
 	pthread_mutex_unlock(&ctl->vm->dev_lock);
 }
 
-static void cmd_pause_resume(struct control *ctl, bool pause, char *out, size_t size)
+static json_t *cmd_pause_resume(struct control *ctl, bool pause)
 {
-	const char *failed = NULL;
-	uint64_t start = monotonic_ns();
+	const char *failed = NULL, *state = pause ? "paused" : "running";
+	uint64_t start = monotonic_ns(), latency_us;
+	char why[96];
 
 	if (pause && !ctl->paused) {
 		vcpus_pause(ctl->vm);
@@ -247,51 +123,14 @@ static void cmd_pause_resume(struct control *ctl, bool pause, char *out, size_t 
 		vcpus_resume(ctl->vm);
 	}
 	ctl->paused = pause;
-	if (failed)
-		snprintf(
-		    out, size,
-		    "{\"ok\":false,\"state\":\"%s\",\"error\":\"device %s failed (see status)\"}",
-		    pause ? "paused" : "running", failed);
-	else
-		snprintf(out, size, "{\"ok\":true,\"state\":\"%s\",\"latency_us\":%llu}",
-			 pause ? "paused" : "running",
-			 (unsigned long long)((monotonic_ns() - start) / 1000));
+	latency_us = (monotonic_ns() - start) / 1000;
 	log_info("control", "%s in %llu us", pause ? "paused" : "resumed",
-		 (unsigned long long)((monotonic_ns() - start) / 1000));
-}
-
-/*
- * Finds member key of a line control_parse_command accepted and copies a
- * string's text or a number's literal into out. -ENOENT when absent.
- */
-static int find_member(const char *line, const char *key, char *out, unsigned size)
-{
-	struct cursor c = {.p = strchr(line, '{') + 1};
-	char name[32];
-
-	for (;;) {
-		skip_ws(&c);
-		if (*c.p != '"' || read_string(&c, name, sizeof(name)))
-			return -ENOENT;
-		skip_ws(&c);
-		c.p++; /* ':' */
-		skip_ws(&c);
-		if (!strcmp(name, key) && *c.p == '"')
-			return read_string(&c, out, size);
-		if (!strcmp(name, key)) {
-			const char *start = c.p;
-			if (read_number(&c) || (size_t)(c.p - start) >= size)
-				return -EINVAL;
-			memcpy(out, start, (size_t)(c.p - start));
-			out[c.p - start] = '\0';
-			return 0;
-		}
-		if (skip_value(&c))
-			return -EINVAL;
-		skip_ws(&c);
-		if (*c.p++ != ',')
-			return -ENOENT;
-	}
+		 (unsigned long long)latency_us);
+	if (!failed)
+		return json_pack("{s:b,s:s,s:I}", "ok", 1, "state", state, "latency_us",
+				 (json_int_t)latency_us);
+	snprintf(why, sizeof(why), "device %s failed (see status)", failed);
+	return json_pack("{s:b,s:s,s:s}", "ok", 0, "state", state, "error", why);
 }
 
 /* The device named name, or with name "" the first with a display (a GPU). */
@@ -320,62 +159,50 @@ static const char *screenshot_error(int err)
 }
 
 /* {"cmd":"screenshot","device":"gpu0","scanout":0,"path":"/x.png"}; device, scanout optional. */
-static void cmd_screenshot(struct control *ctl, const char *line, char *out, size_t size)
+static json_t *cmd_screenshot(struct control *ctl, const struct control_request *req)
 {
-	char name[32] = "", number[24] = "0", path[1024] = "", *end;
-	struct vu_device *dev;
-	unsigned long scanout;
+	struct vu_device *dev = find_device(ctl, req->device);
 	int err;
 
-	if (find_member(line, "path", path, sizeof(path)) || !path[0] ||
-	    find_member(line, "device", name, sizeof(name)) == -EINVAL ||
-	    find_member(line, "scanout", number, sizeof(number)) == -EINVAL) {
-		snprintf(out, size,
-			 "{\"ok\":false,\"error\":\"want path, optional device and scanout\"}");
-		return;
-	}
-	scanout = strtoul(number, &end, 10);
-	dev = find_device(ctl, name);
-	if (!dev) {
-		snprintf(out, size, "{\"ok\":false,\"error\":\"no such device\"}");
-		return;
-	}
-	err = *end || scanout > UINT32_MAX ? -EINVAL
-					   : vu_device_screenshot(dev, (unsigned)scanout, path);
+	if (!dev)
+		return error_reply("no such device");
+	err = vu_device_screenshot(dev, req->scanout, req->path);
 	if (err)
-		snprintf(out, size, "{\"ok\":false,\"error\":\"%s\"}", screenshot_error(err));
-	else
-		snprintf(out, size, "{\"ok\":true,\"device\":\"%s\",\"scanout\":%lu}",
-			 vu_device_name(dev), scanout);
+		return error_reply(screenshot_error(err));
+	return json_pack("{s:b,s:s,s:I}", "ok", 1, "device", vu_device_name(dev), "scanout",
+			 (json_int_t)req->scanout);
 }
 
-/* Runs one command line; false when the client was closed. */
-static bool handle_line(struct control_client *cl, const char *line)
+/* Runs one command line of len bytes; false when the client was closed. */
+static bool handle_line(struct control_client *cl, const char *line, size_t len)
 {
 	struct control *ctl = cl->ctl;
-	char *out = ctl->out;
-	const char *why;
-	char cmd[32];
+	struct control_request req;
+	bool ok;
 
-	if (control_parse_command(line, cmd, sizeof(cmd), &why)) {
-		snprintf(out, sizeof(ctl->out), "{\"ok\":false,\"error\":\"%s\"}",
-			 strchr(why, '"') ? "missing string member cmd" : why);
-		return reply(cl, out);
+	if (control_parse_request(line, len, &req))
+		return reply(cl, error_reply(req.error));
+	switch (req.cmd) {
+	case CONTROL_STATUS:
+		return reply(cl, cmd_status(ctl));
+	case CONTROL_PAUSE:
+	case CONTROL_RESUME:
+		return reply(cl, cmd_pause_resume(ctl, req.cmd == CONTROL_PAUSE));
+	case CONTROL_SCREENSHOT:
+		return reply(cl, cmd_screenshot(ctl, &req));
+	case CONTROL_QUIT:
+		break;
 	}
-	if (!strcmp(cmd, "status")) {
-		cmd_status(ctl, out, sizeof(ctl->out));
-	} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume")) {
-		cmd_pause_resume(ctl, !strcmp(cmd, "pause"), out, sizeof(ctl->out));
-	} else if (!strcmp(cmd, "screenshot")) {
-		cmd_screenshot(ctl, line, out, sizeof(ctl->out));
-	} else if (!strcmp(cmd, "quit")) {
-		bool ok = reply(cl, "{\"ok\":true}");
-		vm_request_exit(ctl->vm, VM_EXIT_USER, 0, "control socket: quit");
-		return ok;
-	} else {
-		snprintf(out, sizeof(ctl->out), "{\"ok\":false,\"error\":\"unknown command\"}");
-	}
-	return reply(cl, out);
+	ok = reply(cl, json_pack("{s:b}", "ok", 1));
+	vm_request_exit(ctl->vm, VM_EXIT_USER, 0, "control socket: quit");
+	return ok;
+}
+
+static bool is_blank(const char *p, size_t len)
+{
+	while (len && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++, len--;
+	return len == 0;
 }
 
 /* Serves every complete line in the buffer; false when the client was closed. */
@@ -384,18 +211,15 @@ static bool serve_lines(struct control_client *cl)
 	char *nl;
 
 	while ((nl = memchr(cl->buf, '\n', cl->len))) {
-		size_t used = (size_t)(nl - cl->buf) + 1;
-		bool blank;
+		size_t len = (size_t)(nl - cl->buf), used = len + 1;
 
-		*nl = '\0';
-		blank = strspn(cl->buf, " \t\r") == strlen(cl->buf);
-		if (!blank && !handle_line(cl, cl->buf))
+		if (!is_blank(cl->buf, len) && !handle_line(cl, cl->buf, len))
 			return false;
 		memmove(cl->buf, cl->buf + used, cl->len - used);
 		cl->len -= used;
 	}
 	if (cl->len == sizeof(cl->buf)) {
-		if (reply(cl, "{\"ok\":false,\"error\":\"line too long\"}"))
+		if (reply(cl, error_reply("line too long")))
 			client_close(cl);
 		return false;
 	}

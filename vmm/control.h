@@ -15,13 +15,15 @@
  *   {"cmd":"quit"}   -> {"ok":true}, then the VMM stops (exit status 0)
  *
  * Anything else (malformed JSON, a missing or unknown "cmd", a line over
- * 4 KiB) gets {"ok":false,"error":"..."}; a failed device turns a pause or
- * resume reply into ok:false naming it. Each device entry holds name, type,
- * sock, state (idle/active/paused/failed), queues, activation_us and, once
- * failed, error.
+ * 4 KiB: see control_parse_request) gets {"ok":false,"error":"..."}; a
+ * failed device turns a pause or resume reply into ok:false naming it. Each
+ * device entry is vu_device_describe's object.
  */
 #ifndef VMM_CONTROL_H
 #define VMM_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 struct vm;
 struct vm_devices;
@@ -37,11 +39,34 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 /* Closes every connection and removes the socket file; after the loop stopped. */
 void control_destroy(struct control *ctl);
 
+#define CONTROL_LINE_MAX 4096 /* longest request line, newline excluded */
+
+enum control_cmd {
+	CONTROL_STATUS,
+	CONTROL_PAUSE,
+	CONTROL_RESUME,
+	CONTROL_SCREENSHOT,
+	CONTROL_QUIT,
+};
+
+/* One request line, parsed and checked. */
+struct control_request {
+	enum control_cmd cmd;
+	char device[32];  /* screenshot: "" means the first GPU */
+	uint32_t scanout; /* screenshot: 0 unless given */
+	char path[1024];  /* screenshot: never empty */
+	char error[192];  /* why the line was refused: printable ASCII */
+};
+
 /*
- * Finds the "cmd" string of a one-line JSON object. Returns 0, or -EINVAL
- * with a reason in why (malformed JSON, not an object, no string "cmd").
- * Exposed for unit tests.
+ * Parses one request line of len bytes (no newline; NULs are bytes like any
+ * other, nothing past len is read). Returns 0 with req filled, or -EINVAL
+ * with req->error saying why: a line over CONTROL_LINE_MAX, malformed JSON
+ * (jansson's position and text), not an object, a duplicate key, a nested
+ * value, no string "cmd", an unknown command, or screenshot arguments of
+ * the wrong type. Members the command does not use are ignored. Pure: for
+ * the control socket, the unit tests and the fuzzer.
  */
-int control_parse_command(const char *line, char *cmd, unsigned cmd_size, const char **why);
+int control_parse_request(const char *line, size_t len, struct control_request *req);
 
 #endif

@@ -296,21 +296,20 @@ int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *pa
 	return dev->spec.ops->screenshot(dev, scanout, path);
 }
 
-/* Copies text into a JSON string body, escaping what JSON requires. */
-static void json_escape(char *out, size_t n, const char *text)
+/* A JSON string of text; bytes that are not UTF-8 (a socket path may hold any) become '?'. */
+static json_t *json_text(const char *text)
 {
-	size_t o = 0;
+	json_t *s = json_string(text);
+	char *copy;
 
-	for (; *text && o + 7 < n; text++) {
-		unsigned char c = (unsigned char)*text;
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, n - o, "\\%c", c);
-		else if (c < 0x20)
-			o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
+	if (s || !(copy = strdup(text)))
+		return s;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
 }
 
 static const char *state_name(enum vu_dev_state s)
@@ -320,19 +319,21 @@ static const char *state_name(enum vu_dev_state s)
 	return names[s];
 }
 
-int vu_device_describe(const struct vu_device *dev, char *buf, size_t size)
+json_t *vu_device_describe(const struct vu_device *dev)
 {
-	char sock[256], cause[256], extra[48] = "";
+	/* "o" takes the reference even when packing fails: no leak on NULL. */
+	json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:I,s:I}", "name", dev->name, "type",
+			      dev->fe.type->name, "sock", json_text(dev->spec.sock), "state",
+			      state_name(dev->state), "queues", (json_int_t)dev->nqueues,
+			      "activation_us", (json_int_t)(dev->activation.ns / 1000));
+	bool ok = o != NULL;
 
-	json_escape(sock, sizeof(sock), dev->spec.sock);
-	json_escape(cause, sizeof(cause), dev->failure.cause);
-	if (dev->spec.ops->counter)
-		snprintf(extra, sizeof(extra), ",\"%s\":%llu", dev->spec.ops->counter_name,
-			 (unsigned long long)dev->spec.ops->counter(dev));
-	return snprintf(buf, size,
-			"{\"name\":\"%s\",\"type\":\"%s\",\"sock\":\"%s\",\"state\":\"%s\","
-			"\"queues\":%u,\"activation_us\":%llu%s%s%s%s}",
-			dev->name, dev->fe.type->name, sock, state_name(dev->state), dev->nqueues,
-			(unsigned long long)(dev->activation.ns / 1000), extra,
-			cause[0] ? ",\"error\":\"" : "", cause, cause[0] ? "\"" : "");
+	if (ok && dev->spec.ops->counter)
+		ok = !json_object_set_new(o, dev->spec.ops->counter_name,
+					  json_integer((json_int_t)dev->spec.ops->counter(dev)));
+	if (ok && dev->failure.cause[0])
+		ok = !json_object_set_new(o, "error", json_text(dev->failure.cause));
+	if (!ok)
+		json_decref(o);
+	return ok ? o : NULL;
 }

@@ -7,6 +7,7 @@
 #ifndef VU_DEVICE_H
 #define VU_DEVICE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,10 +64,11 @@ int vu_device_pause(struct vu_device *dev);
 int vu_device_resume(struct vu_device *dev);
 
 /*
- * Writes a JSON object describing the device (name, type, socket, state,
- * queues, last activation latency) into buf; call with vm->dev_lock held.
- * Returns what snprintf returns.
+ * A new JSON object describing the device: name, type, sock, state
+ * (idle/active/paused/failed), queues, activation_us (the last activation's
+ * latency), display_updates for a GPU and, once failed, error. Call with
+ * vm->dev_lock held. The caller owns the reference; NULL when out of memory.
  */
-int vu_device_describe(const struct vu_device *dev, char *buf, size_t size);
+json_t *vu_device_describe(const struct vu_device *dev);
 
 #endif
