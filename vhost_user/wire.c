@@ -181,7 +181,7 @@ void vhost_user_close_fds(int *fds, unsigned n)
 	}
 }
 
-/* sendmsg until every byte left; fds ride with the first chunk only. */
+/* One SCM_RIGHTS control message in mh, built in control. */
 void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, unsigned nfds)
 {
 	struct cmsghdr *cm;
@@ -198,11 +198,53 @@ void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, uns
 	memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 }
 
-/* Sends every byte of iov (which it consumes) with fds on the first write. */
-static int send_iov(int sock, struct iovec *iov, unsigned niov, const int *fds, unsigned nfds)
+/* Waits until sock has events or the deadline (ms, < 0: none) passes. */
+static int wait_for(int sock, short events, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = sock, .events = events};
+
+	for (;;) {
+		int timeout = -1;
+		int r;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - monotonic_ms();
+			timeout = left > 0 ? (int)left : 0;
+		}
+		r = poll(&pfd, 1, timeout);
+		if (r > 0)
+			return 0; /* ready, or hung up: the next call will tell */
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Drops n sent bytes from the front of mh's iovecs. */
+static void consume_iov(struct msghdr *mh, size_t n)
+{
+	while (n > 0 && mh->msg_iovlen > 0) {
+		size_t take = n < mh->msg_iov->iov_len ? n : mh->msg_iov->iov_len;
+
+		mh->msg_iov->iov_base = (char *)mh->msg_iov->iov_base + take;
+		mh->msg_iov->iov_len -= take;
+		n -= take;
+		if (mh->msg_iov->iov_len == 0) {
+			mh->msg_iov++;
+			mh->msg_iovlen--;
+		}
+	}
+}
+
+int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int *fds,
+			   unsigned nfds, int timeout_ms)
 {
 	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = niov};
+	/* With a deadline, never block in sendmsg itself: poll bounds the wait. */
+	int flags = MSG_NOSIGNAL | (timeout_ms > 0 ? MSG_DONTWAIT : 0);
+	int64_t deadline = timeout_ms > 0 ? monotonic_ms() + timeout_ms : -1;
 	size_t total = 0;
 
 	if (nfds > VHOST_USER_MAX_FDS)
@@ -211,27 +253,23 @@ static int send_iov(int sock, struct iovec *iov, unsigned niov, const int *fds, 
 		total += iov[i].iov_len;
 	vhost_user_attach_fds(&mh, control, fds, nfds);
 	while (total > 0) {
-		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		ssize_t n = sendmsg(sock, &mh, flags);
+		int err;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno != EAGAIN || timeout_ms <= 0))
 			return -errno;
+		if (n < 0) {
+			err = wait_for(sock, POLLOUT, deadline);
+			if (err)
+				return err;
+			continue;
 		}
 		total -= (size_t)n;
 		mh.msg_control = NULL;
 		mh.msg_controllen = 0;
-		while (n > 0 && mh.msg_iovlen > 0) {
-			size_t take =
-			    (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
-			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + take;
-			mh.msg_iov->iov_len -= take;
-			n -= (ssize_t)take;
-			if (mh.msg_iov->iov_len == 0) {
-				mh.msg_iov++;
-				mh.msg_iovlen--;
-			}
-		}
+		consume_iov(&mh, (size_t)n);
 	}
 	return 0;
 }
@@ -246,13 +284,13 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
 
 	if (hdr->size && !payload)
 		return -EINVAL;
-	return send_iov(sock, iov, 2, fds, nfds);
+	return vhost_user_sendmsg_fds(sock, iov, 2, fds, nfds, 0);
 }
 
 int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock, uint32_t *failed_request)
 {
 	struct iovec iov = {.iov_base = q->bytes, .iov_len = q->len};
-	int err = q->len ? send_iov(sock, &iov, 1, q->fds, q->nfds) : 0;
+	int err = q->len ? vhost_user_sendmsg_fds(sock, &iov, 1, q->fds, q->nfds, 0) : 0;
 
 	if (err)
 		*failed_request = q->first_request;
@@ -287,32 +325,8 @@ int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
 	return 0;
 }
 
-/* Waits until sock is readable or the deadline (ms, < 0: none) passes. */
-static int wait_readable(int sock, int64_t deadline)
-{
-	struct pollfd pfd = {.fd = sock, .events = POLLIN};
-
-	for (;;) {
-		int timeout = -1;
-		int r;
-
-		if (deadline >= 0) {
-			int64_t left = deadline - monotonic_ms();
-			timeout = left > 0 ? (int)left : 0;
-		}
-		r = poll(&pfd, 1, timeout);
-		if (r > 0)
-			return 0; /* readable, or hung up: recvmsg will tell */
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-/* Moves SCM_RIGHTS fds into fds[]; extras are closed and flagged. */
-static void collect_fds(struct msghdr *mh, int *fds, unsigned max_fds, unsigned *nfds,
-			unsigned *dropped)
+/* Moves SCM_RIGHTS fds into in; extras are closed and counted. */
+static void collect_fds(struct msghdr *mh, struct vhost_user_fd_inbox *in)
 {
 	struct cmsghdr *cm;
 
@@ -326,58 +340,71 @@ static void collect_fds(struct msghdr *mh, int *fds, unsigned max_fds, unsigned 
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (*nfds < max_fds) {
-				fds[(*nfds)++] = fd;
+			if (in->n < in->max && in->n < VHOST_USER_MAX_FDS) {
+				in->fds[in->n++] = fd;
 			} else {
 				close(fd);
-				(*dropped)++;
+				in->dropped++;
 			}
 		}
 	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		in->truncated = true;
+}
+
+ssize_t vhost_user_recvmsg_fds(int sock, struct iovec *iov, unsigned niov,
+			       struct vhost_user_fd_inbox *in)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	} control;
+	struct msghdr mh = {.msg_iov = iov,
+			    .msg_iovlen = niov,
+			    .msg_control = control.buf,
+			    .msg_controllen = sizeof(control.buf)};
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return -EAGAIN;
+	if (n > 0) {
+		collect_fds(&mh, in);
+		return n;
+	}
+	if (n == 0)
+		collect_fds(&mh, in); /* fds may ride on the hang-up itself */
+	n = n == 0 ? -ECONNRESET : -errno;
+	vhost_user_close_fds(in->fds, in->n);
+	in->n = 0;
+	return n;
 }
 
 struct recv_state {
 	int sock;
 	int64_t deadline;
-	int *fds;
-	unsigned max_fds;
-	unsigned *nfds;
-	unsigned dropped;
-	bool truncated;
+	struct vhost_user_fd_inbox in;
 };
 
 /* Reads exactly len bytes into buf, collecting any fds on the way. */
 static int read_exact(struct recv_state *st, void *buf, size_t len, struct vhost_user_error *e)
 {
-	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 	size_t done = 0;
 
 	while (done < len) {
 		struct iovec iov = {.iov_base = (char *)buf + done, .iov_len = len - done};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = control,
-				    .msg_controllen = sizeof(control)};
 		ssize_t n;
-		int err = wait_readable(st->sock, st->deadline);
+		int err = wait_for(st->sock, POLLIN, st->deadline);
 
 		if (err) {
 			set_error(e, err, err == -ETIMEDOUT ? "timeout" : "poll");
 			return err;
 		}
-		n = recvmsg(st->sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = vhost_user_recvmsg_fds(st->sock, &iov, 1, &st->in);
+		if (n == -EAGAIN)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			set_error(e, -errno, errno == ECONNRESET ? "hang-up" : "recvmsg");
-			return e->err;
-		}
-		collect_fds(&mh, st->fds, st->max_fds, st->nfds, &st->dropped);
-		if (mh.msg_flags & MSG_CTRUNC)
-			st->truncated = true;
-		if (n == 0) {
-			set_error(e, -ECONNRESET, "hang-up");
-			return -ECONNRESET;
+			set_error(e, (int)n, n == -ECONNRESET ? "hang-up" : "recvmsg");
+			return (int)n;
 		}
 		done += (size_t)n;
 	}
@@ -387,12 +414,10 @@ static int read_exact(struct recv_state *st, void *buf, size_t len, struct vhost
 int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max_fds,
 		    unsigned *nfds, int timeout_ms, struct vhost_user_error *e)
 {
-	struct recv_state st = {.sock = sock,
-				.deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms,
-				.fds = fds,
-				.max_fds =
-				    max_fds < VHOST_USER_MAX_FDS ? max_fds : VHOST_USER_MAX_FDS,
-				.nfds = nfds};
+	struct recv_state st = {
+	    .sock = sock,
+	    .deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms,
+	    .in = {.max = max_fds < VHOST_USER_MAX_FDS ? max_fds : VHOST_USER_MAX_FDS}};
 	int err;
 
 	*nfds = 0;
@@ -411,21 +436,23 @@ int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max
 	err = read_exact(&st, &msg->payload, msg->hdr.size, e);
 	if (err)
 		goto fail;
-	if (st.dropped) {
-		set_mismatch(e, "fds", 0, st.max_fds, *nfds + st.dropped, false);
+	if (st.in.dropped) {
+		set_mismatch(e, "fds", 0, st.in.max, st.in.n + st.in.dropped, false);
 		err = -EPROTO;
 		goto fail;
 	}
-	if (st.truncated) {
+	if (st.in.truncated) {
 		/* The kernel dropped what did not fit: how many were sent is unknown. */
 		set_error(e, -EPROTO, "fds: more than allowed (control data truncated)");
 		err = -EPROTO;
 		goto fail;
 	}
+	if (st.in.n)
+		memcpy(fds, st.in.fds, st.in.n * sizeof(int));
+	*nfds = st.in.n;
 	return 0;
 fail:
-	vhost_user_close_fds(fds, *nfds);
-	*nfds = 0;
+	vhost_user_close_fds(st.in.fds, st.in.n);
 	return err;
 }
 

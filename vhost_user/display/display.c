@@ -66,13 +66,17 @@ int gpu_display_init(struct gpu_display *d, const char *name, const struct gpu_d
 
 static void rx_reset(struct gpu_display *d)
 {
-	unsigned i;
-
-	for (i = 0; i < d->rx.nfds; i++)
-		close(d->rx.fds[i]);
+	vhost_user_close_fds(d->rx.in.fds, d->rx.in.n);
 	memset(&d->rx, 0, sizeof(d->rx));
 	d->rx.phase = RX_HEADER;
 	d->rx.want = sizeof(d->rx.hdr);
+	d->rx.in.max = RX_MAX_FDS;
+}
+
+/* Too many descriptors, or some were lost: the message is read to its end, then refused. */
+static bool rx_bad_fds(const struct gpu_display_rx *rx)
+{
+	return rx->in.dropped || rx->in.truncated;
 }
 
 static void close_socket(struct gpu_display *d, const char *why)
@@ -124,44 +128,14 @@ void gpu_display_close(struct gpu_display *d)
 	gpu_fb_free_all(d);
 }
 
-/* Writes all of buf, waiting for room at most REPLY_TIMEOUT_MS overall. */
-static int send_all(int fd, const uint8_t *buf, size_t len)
-{
-	int64_t deadline = monotonic_ms() + REPLY_TIMEOUT_MS;
-
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-		int64_t left;
-
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
-		left = deadline - monotonic_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		poll(&pfd, 1, (int)left);
-	}
-	return 0;
-}
-
 static int send_reply(struct gpu_display *d, uint32_t request, const void *payload, uint32_t size)
 {
-	uint8_t buf[sizeof(struct gpu_display_msg_header) + sizeof(struct virtio_gpu_resp_edid)];
 	struct gpu_display_msg_header hdr = {
 	    .request = request, .flags = GPU_DISPLAY_FLAG_REPLY, .size = size};
-	int err;
+	struct iovec iov[2] = {{.iov_base = &hdr, .iov_len = sizeof(hdr)},
+			       {.iov_base = (void *)payload, .iov_len = size}};
+	int err = vhost_user_sendmsg_fds(d->fd, iov, 2, NULL, 0, REPLY_TIMEOUT_MS);
 
-	if (size > sizeof(buf) - sizeof(hdr))
-		return -EMSGSIZE;
-	memcpy(buf, &hdr, sizeof(hdr));
-	if (size)
-		memcpy(buf + sizeof(hdr), payload, size);
-	err = send_all(d->fd, buf, sizeof(hdr) + size);
 	if (err) {
 		close_socket(d, "reply could not be sent");
 		return err;
@@ -220,7 +194,7 @@ static int set_features(struct gpu_display *d, uint64_t features)
 static int dispatch(struct gpu_display *d)
 {
 	struct gpu_display_rx *rx = &d->rx;
-	int fd = rx->nfds ? rx->fds[0] : -1;
+	int fd = rx->in.n ? rx->in.fds[0] : -1;
 	int err = 0;
 	uint64_t u64;
 
@@ -257,7 +231,7 @@ static int dispatch(struct gpu_display *d)
 			  rx->fixed.update.height, rx->fixed.update.x, rx->fixed.update.y);
 		break;
 	case GPU_DISPLAY_DMABUF_SCANOUT:
-		rx->nfds = 0; /* ownership passes to the handler */
+		rx->in.n = 0; /* ownership passes to the handler */
 		err = gpu_fb_dmabuf_scanout(d, &rx->fixed.dmabuf_scanout, fd);
 		break;
 	case GPU_DISPLAY_DMABUF_UPDATE:
@@ -330,9 +304,9 @@ static bool fds_acceptable(struct gpu_display *d)
 {
 	unsigned allowed = d->rx.hdr.request == GPU_DISPLAY_DMABUF_SCANOUT ? 1 : 0;
 
-	if (d->rx.nfds > allowed) {
+	if (d->rx.in.n > allowed) {
 		refuse(d, "%s: %s: %u descriptors attached, at most %u allowed", d->name,
-		       request_name(d->rx.hdr.request), d->rx.nfds, allowed);
+		       request_name(d->rx.hdr.request), d->rx.in.n, allowed);
 		return false;
 	}
 	return true;
@@ -358,7 +332,7 @@ static int phase_done(struct gpu_display *d)
 		rx->left = rx->hdr.size;
 		fixed = fixed_size(rx->hdr.request);
 		rx->got = 0;
-		if (rx->bad_fds || !header_acceptable(d, fixed)) {
+		if (rx_bad_fds(rx) || !header_acceptable(d, fixed)) {
 			start_discard(d);
 		} else {
 			rx->phase = RX_FIXED;
@@ -374,7 +348,7 @@ static int phase_done(struct gpu_display *d)
 	if (rx->left > 0 || (rx->phase == RX_FIXED && rx->got < rx->want))
 		return 0;
 	/* The whole message is in. */
-	if (!rx->refused && !rx->bad_fds && fds_acceptable(d))
+	if (!rx->refused && !rx_bad_fds(rx) && fds_acceptable(d))
 		err = dispatch(d);
 	else if (!rx->refused)
 		d->stats.refused++;
@@ -409,55 +383,18 @@ static unsigned rx_iov(struct gpu_display *d, struct iovec *iov, uint8_t *scratc
 }
 
 /*
- * Keeps descriptors that arrived, up to RX_MAX_FDS. Too many, or a
- * truncated control message, poison the message: it is read to its end
- * (framing stays intact) and then refused.
+ * One recvmsg; returns bytes read (> 0), -EAGAIN, or another -errno (channel
+ * dead). Descriptors beyond RX_MAX_FDS, or a truncated control message,
+ * poison the message: it is read to its end (framing stays intact) and then
+ * refused.
  */
-static void rx_take_fds(struct gpu_display *d, struct msghdr *mh)
-{
-	struct cmsghdr *c;
-
-	if (mh->msg_flags & MSG_CTRUNC)
-		d->rx.bad_fds = true;
-	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		int *fds = (int *)CMSG_DATA(c);
-		size_t i, n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			if (d->rx.nfds < RX_MAX_FDS) {
-				d->rx.fds[d->rx.nfds++] = fds[i];
-			} else {
-				close(fds[i]);
-				d->rx.bad_fds = true;
-			}
-		}
-	}
-}
-
-/* One recvmsg; returns bytes read (> 0), -EAGAIN, or another -errno (channel dead). */
 static ssize_t rx_once(struct gpu_display *d)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-	} control;
 	uint8_t scratch[4096];
 	struct iovec iov[RX_IOV_MAX];
-	struct msghdr mh = {
-	    .msg_iov = iov, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
-	ssize_t n;
+	unsigned niov = rx_iov(d, iov, scratch, sizeof(scratch));
 
-	mh.msg_iovlen = rx_iov(d, iov, scratch, sizeof(scratch));
-	n = recvmsg(d->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EINTR ? -EAGAIN : -errno;
-	rx_take_fds(d, &mh);
-	if (n == 0)
-		return -ECONNRESET;
-	return n;
+	return vhost_user_recvmsg_fds(d->fd, iov, niov, &d->rx.in);
 }
 
 int gpu_display_handle_readable(struct gpu_display *d)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vhost_user/wire.h"
 #include "vmm/log.h"
 
 struct vhost_user_frontend;
@@ -105,13 +106,11 @@ enum gpu_display_rx_phase { RX_HEADER, RX_FIXED, RX_PIXELS, RX_DISCARD };
 struct gpu_display_rx {
 	enum gpu_display_rx_phase phase;
 	struct gpu_display_msg_header hdr;
-	size_t got;    /* bytes of the current phase received */
-	size_t want;   /* bytes the current phase needs */
-	uint64_t left; /* payload bytes of the message not yet read */
-	bool refused;  /* the message is being thrown away */
-	bool bad_fds;  /* too many descriptors, or some were lost */
-	int fds[4];    /* descriptors that came with the message */
-	unsigned nfds;
+	size_t got;		       /* bytes of the current phase received */
+	size_t want;		       /* bytes the current phase needs */
+	uint64_t left;		       /* payload bytes of the message not yet read */
+	bool refused;		       /* the message is being thrown away */
+	struct vhost_user_fd_inbox in; /* descriptors that came with the message */
 	union {
 		struct gpu_display_cursor_update cursor_update;
 		struct gpu_display_dmabuf_scanout dmabuf_scanout;
