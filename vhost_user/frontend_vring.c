@@ -108,10 +108,8 @@ static uint16_t read_avail_idx(const struct vhost_user_frontend *fe,
 int vhost_user_frontend_stop_queue(struct vhost_user_frontend *fe, unsigned index,
 				   uint16_t *base_out)
 {
-	const struct vhost_user_reply_spec spec = {
-	    .request = VHOST_USER_GET_VRING_BASE,
-	    .min_size = sizeof(struct vhost_user_vring_state),
-	    .max_size = sizeof(struct vhost_user_vring_state)};
+	const struct vhost_user_reply_spec spec =
+	    vhost_user_reply_spec_of(VHOST_USER_GET_VRING_BASE);
 	struct vhost_user_vring_state state = {.index = index};
 	struct vhost_user_queue_state *q;
 	struct vhost_user_msg reply;

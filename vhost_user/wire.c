@@ -1,9 +1,11 @@
 /* vhost-user messages on a unix socket: send with fds, exact-size receive, reply checks. */
 #include "vhost_user/wire.h"
+#include "vhost_user/wire_gpu.h"
 #include "vmm/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/virtio_gpu.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,67 +13,130 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME(x) [VHOST_USER_##x] = #x
-static const char *const request_names[VHOST_USER_REQUEST_MAX] = {
-    NAME(GET_FEATURES),
-    NAME(SET_FEATURES),
-    NAME(SET_OWNER),
-    NAME(RESET_OWNER),
-    NAME(SET_MEM_TABLE),
-    NAME(SET_LOG_BASE),
-    NAME(SET_LOG_FD),
-    NAME(SET_VRING_NUM),
-    NAME(SET_VRING_ADDR),
-    NAME(SET_VRING_BASE),
-    NAME(GET_VRING_BASE),
-    NAME(SET_VRING_KICK),
-    NAME(SET_VRING_CALL),
-    NAME(SET_VRING_ERR),
-    NAME(GET_PROTOCOL_FEATURES),
-    NAME(SET_PROTOCOL_FEATURES),
-    NAME(GET_QUEUE_NUM),
-    NAME(SET_VRING_ENABLE),
-    NAME(SEND_RARP),
-    NAME(NET_SET_MTU),
-    NAME(SET_BACKEND_REQ_FD),
-    NAME(IOTLB_MSG),
-    NAME(SET_VRING_ENDIAN),
-    NAME(GET_CONFIG),
-    NAME(SET_CONFIG),
-    NAME(CREATE_CRYPTO_SESSION),
-    NAME(CLOSE_CRYPTO_SESSION),
-    NAME(POSTCOPY_ADVISE),
-    NAME(POSTCOPY_LISTEN),
-    NAME(POSTCOPY_END),
-    NAME(GET_INFLIGHT_FD),
-    NAME(SET_INFLIGHT_FD),
-    NAME(GPU_SET_SOCKET),
-    NAME(RESET_DEVICE),
-    NAME(VRING_KICK),
-    NAME(GET_MAX_MEM_SLOTS),
-    NAME(ADD_MEM_REG),
-    NAME(REM_MEM_REG),
-    NAME(SET_STATUS),
-    NAME(GET_STATUS),
-    NAME(GET_SHARED_OBJECT),
-    NAME(SET_DEVICE_STATE_FD),
-    NAME(CHECK_DEVICE_STATE),
-    NAME(GET_SHMEM_CONFIG),
+/* Payload sizes for the tables below. */
+#define NONE                                                                                       \
+	{                                                                                          \
+		0, 0                                                                               \
+	}
+#define FIXED(n)                                                                                   \
+	{                                                                                          \
+		(n), (n)                                                                           \
+	}
+#define RANGE(lo, hi)                                                                              \
+	{                                                                                          \
+		(lo), (hi)                                                                         \
+	}
+#define U64 FIXED(sizeof(uint64_t))
+/* A layout this module does not check: anything that fits a message. */
+#define ANY RANGE(0, VHOST_USER_PAYLOAD_MAX)
+#define CONFIG RANGE(VHOST_USER_CONFIG_HDR_SIZE, VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_CONFIG_MAX)
+/* The inflight fields end at byte 20; senders may include the struct's tail padding. */
+#define INFLIGHT                                                                                   \
+	RANGE(offsetof(struct vhost_user_inflight, queue_size) + sizeof(uint16_t),                 \
+	      sizeof(struct vhost_user_inflight))
+#define UUID FIXED(16)
+
+/* Requests without a reply of their own, and with one. */
+#define REQ(x, size) [VHOST_USER_##x] = {#x, size, false, NONE}
+#define CALL(x, size, reply) [VHOST_USER_##x] = {#x, size, true, reply}
+static const struct vhost_user_msg_info requests[VHOST_USER_REQUEST_MAX] = {
+    CALL(GET_FEATURES, NONE, U64),
+    REQ(SET_FEATURES, U64),
+    REQ(SET_OWNER, NONE),
+    REQ(RESET_OWNER, NONE),
+    REQ(SET_MEM_TABLE,
+	RANGE(VHOST_USER_MEMORY_SIZE(0), VHOST_USER_MEMORY_SIZE(VHOST_USER_MEM_REGIONS_MAX))),
+    REQ(SET_LOG_BASE, FIXED(sizeof(struct vhost_user_log))),
+    REQ(SET_LOG_FD, NONE),
+    REQ(SET_VRING_NUM, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(SET_VRING_ADDR, FIXED(sizeof(struct vhost_user_vring_addr))),
+    REQ(SET_VRING_BASE, FIXED(sizeof(struct vhost_user_vring_state))),
+    CALL(GET_VRING_BASE, FIXED(sizeof(struct vhost_user_vring_state)),
+	 FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(SET_VRING_KICK, U64),
+    REQ(SET_VRING_CALL, U64),
+    REQ(SET_VRING_ERR, U64),
+    CALL(GET_PROTOCOL_FEATURES, NONE, U64),
+    REQ(SET_PROTOCOL_FEATURES, U64),
+    CALL(GET_QUEUE_NUM, NONE, U64),
+    REQ(SET_VRING_ENABLE, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(SEND_RARP, U64),
+    REQ(NET_SET_MTU, U64),
+    REQ(SET_BACKEND_REQ_FD, NONE),
+    REQ(IOTLB_MSG, ANY),
+    REQ(SET_VRING_ENDIAN, FIXED(sizeof(struct vhost_user_vring_state))),
+    CALL(GET_CONFIG, CONFIG, CONFIG),
+    REQ(SET_CONFIG, CONFIG),
+    /* A session id (u64) leads; the rest is not decoded here. */
+    CALL(CREATE_CRYPTO_SESSION, RANGE(8, VHOST_USER_PAYLOAD_MAX), RANGE(8, VHOST_USER_PAYLOAD_MAX)),
+    REQ(CLOSE_CRYPTO_SESSION, U64),
+    CALL(POSTCOPY_ADVISE, NONE, U64),
+    REQ(POSTCOPY_LISTEN, NONE),
+    CALL(POSTCOPY_END, NONE, U64),
+    CALL(GET_INFLIGHT_FD, INFLIGHT, INFLIGHT),
+    REQ(SET_INFLIGHT_FD, INFLIGHT),
+    REQ(GPU_SET_SOCKET, NONE),
+    REQ(RESET_DEVICE, NONE),
+    REQ(VRING_KICK, FIXED(sizeof(struct vhost_user_vring_state))),
+    CALL(GET_MAX_MEM_SLOTS, NONE, U64),
+    REQ(ADD_MEM_REG, FIXED(sizeof(struct vhost_user_single_region))),
+    REQ(REM_MEM_REG, FIXED(sizeof(struct vhost_user_single_region))),
+    REQ(SET_STATUS, U64),
+    CALL(GET_STATUS, NONE, U64),
+    CALL(GET_SHARED_OBJECT, UUID, U64),
+    CALL(SET_DEVICE_STATE_FD, FIXED(sizeof(struct vhost_user_device_state)), U64),
+    CALL(CHECK_DEVICE_STATE, NONE, U64),
+    CALL(GET_SHMEM_CONFIG, NONE,
+	 RANGE(offsetof(struct vhost_user_shmem_config, memory_sizes),
+	       sizeof(struct vhost_user_shmem_config))),
 };
 
-static const char *const backend_request_names[VHOST_USER_BACKEND_REQUEST_MAX] = {
-    NAME(BACKEND_IOTLB_MSG),
-    NAME(BACKEND_CONFIG_CHANGE_MSG),
-    NAME(BACKEND_VRING_HOST_NOTIFIER_MSG),
-    NAME(BACKEND_VRING_CALL),
-    NAME(BACKEND_VRING_ERR),
-    NAME(BACKEND_SHARED_OBJECT_ADD),
-    NAME(BACKEND_SHARED_OBJECT_REMOVE),
-    NAME(BACKEND_SHARED_OBJECT_LOOKUP),
-    NAME(BACKEND_SHMEM_MAP),
-    NAME(BACKEND_SHMEM_UNMAP),
+static const struct vhost_user_msg_info backend_requests[VHOST_USER_BACKEND_REQUEST_MAX] = {
+    REQ(BACKEND_IOTLB_MSG, ANY),
+    REQ(BACKEND_CONFIG_CHANGE_MSG, NONE),
+    REQ(BACKEND_VRING_HOST_NOTIFIER_MSG, FIXED(sizeof(struct vhost_user_vring_area))),
+    REQ(BACKEND_VRING_CALL, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(BACKEND_VRING_ERR, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(BACKEND_SHARED_OBJECT_ADD, UUID),
+    REQ(BACKEND_SHARED_OBJECT_REMOVE, UUID),
+    CALL(BACKEND_SHARED_OBJECT_LOOKUP, UUID, U64),
+    REQ(BACKEND_SHMEM_MAP, FIXED(sizeof(struct vhost_user_shmem_map))),
+    REQ(BACKEND_SHMEM_UNMAP, FIXED(sizeof(struct vhost_user_shmem_map))),
 };
-#undef NAME
+#undef REQ
+#undef CALL
+
+/* The display protocol's own codes (vhost_user/wire_gpu.h). */
+#define REQ(x, size) [GPU_DISPLAY_##x] = {#x, size, false, NONE}
+#define CALL(x, size, reply) [GPU_DISPLAY_##x] = {#x, size, true, reply}
+static const struct vhost_user_msg_info gpu_messages[GPU_DISPLAY_REQUEST_MAX] = {
+    CALL(GET_PROTOCOL_FEATURES, NONE, U64),
+    REQ(SET_PROTOCOL_FEATURES, U64),
+    CALL(GET_DISPLAY_INFO, NONE, FIXED(sizeof(struct virtio_gpu_resp_display_info))),
+    REQ(CURSOR_POS, FIXED(sizeof(struct gpu_display_cursor_pos))),
+    REQ(CURSOR_POS_HIDE, FIXED(sizeof(struct gpu_display_cursor_pos))),
+    REQ(CURSOR_UPDATE, FIXED(sizeof(struct gpu_display_cursor_update))),
+    REQ(SCANOUT, FIXED(sizeof(struct gpu_display_scanout_msg))),
+    /* The update's header, then its pixels. */
+    REQ(UPDATE, RANGE(sizeof(struct gpu_display_update), UINT32_MAX)),
+    REQ(DMABUF_SCANOUT, FIXED(sizeof(struct gpu_display_dmabuf_scanout))),
+    /* Empty reply: the back-end waits for it before reusing the buffer. */
+    CALL(DMABUF_UPDATE, FIXED(sizeof(struct gpu_display_update)), NONE),
+    /* A scanout id asks; the reply is virtio-gpu's own EDID response. */
+    CALL(GET_EDID, FIXED(sizeof(uint32_t)), FIXED(sizeof(struct virtio_gpu_resp_edid))),
+    /* DMABUF_SCANOUT followed by the buffer's u64 format modifier. */
+    REQ(DMABUF_SCANOUT2, FIXED(sizeof(struct gpu_display_dmabuf_scanout) + sizeof(uint64_t))),
+};
+#undef REQ
+#undef CALL
+#undef NONE
+#undef FIXED
+#undef RANGE
+#undef U64
+#undef ANY
+#undef CONFIG
+#undef INFLIGHT
+#undef UUID
 
 #define PNAME(x) [VHOST_USER_PROTOCOL_F_##x] = #x
 static const char *const protocol_feature_names[VHOST_USER_PROTOCOL_F_COUNT] = {
@@ -99,26 +164,59 @@ static const char *const protocol_feature_names[VHOST_USER_PROTOCOL_F_COUNT] = {
 };
 #undef PNAME
 
-static const char *table_name(const char *const *table, size_t n, uint32_t index)
+static const struct vhost_user_msg_info *table_entry(const struct vhost_user_msg_info *table,
+						     size_t n, uint32_t index)
 {
-	if (index < n && table[index])
-		return table[index];
-	return "UNKNOWN";
+	return index < n && table[index].name ? &table[index] : NULL;
+}
+
+const struct vhost_user_msg_info *vhost_user_request_info(uint32_t request)
+{
+	return table_entry(requests, VHOST_USER_REQUEST_MAX, request);
+}
+
+const struct vhost_user_msg_info *vhost_user_backend_request_info(uint32_t request)
+{
+	return table_entry(backend_requests, VHOST_USER_BACKEND_REQUEST_MAX, request);
+}
+
+const struct vhost_user_msg_info *vhost_user_gpu_msg_info(uint32_t request)
+{
+	return table_entry(gpu_messages, GPU_DISPLAY_REQUEST_MAX, request);
 }
 
 const char *vhost_user_request_name(uint32_t request)
 {
-	return table_name(request_names, VHOST_USER_REQUEST_MAX, request);
+	const struct vhost_user_msg_info *info = vhost_user_request_info(request);
+
+	return info ? info->name : "UNKNOWN";
 }
 
 const char *vhost_user_backend_request_name(uint32_t request)
 {
-	return table_name(backend_request_names, VHOST_USER_BACKEND_REQUEST_MAX, request);
+	const struct vhost_user_msg_info *info = vhost_user_backend_request_info(request);
+
+	return info ? info->name : "UNKNOWN";
+}
+
+struct vhost_user_reply_spec vhost_user_reply_spec_of(uint32_t request)
+{
+	const struct vhost_user_msg_info *info = vhost_user_request_info(request);
+	struct vhost_user_reply_spec spec = {
+	    .request = request, .min_size = VHOST_USER_ACK_SIZE, .max_size = VHOST_USER_ACK_SIZE};
+
+	if (info && info->has_reply) {
+		spec.min_size = info->reply.min;
+		spec.max_size = info->reply.max;
+	}
+	return spec;
 }
 
 const char *vhost_user_protocol_feature_name(unsigned bit)
 {
-	return table_name(protocol_feature_names, VHOST_USER_PROTOCOL_F_COUNT, bit);
+	return bit < VHOST_USER_PROTOCOL_F_COUNT && protocol_feature_names[bit]
+		   ? protocol_feature_names[bit]
+		   : "UNKNOWN";
 }
 
 static void set_error(struct vhost_user_error *e, int err, const char *field)

@@ -247,6 +247,30 @@ struct vhost_user_error {
 	bool has_values;
 };
 
+/* Payload bytes a message may carry: exactly min when min == max. */
+struct vhost_user_size {
+	uint32_t min;
+	uint32_t max;
+};
+
+/* What the message tables know of one request. */
+struct vhost_user_msg_info {
+	const char *name;
+	struct vhost_user_size size;  /* the request's payload */
+	bool has_reply;		      /* answered by a reply of its own, REPLY_ACK aside */
+	struct vhost_user_size reply; /* that reply's payload, when has_reply */
+};
+
+/* Payload of a REPLY_ACK, and of a back-end channel reply: one u64, 0 for success. */
+#define VHOST_USER_ACK_SIZE 8u
+
+/*
+ * The table entry for a front-end request, or for a back-end request on the
+ * channel from SET_BACKEND_REQ_FD; NULL for a code outside the table.
+ */
+const struct vhost_user_msg_info *vhost_user_request_info(uint32_t request);
+const struct vhost_user_msg_info *vhost_user_backend_request_info(uint32_t request);
+
 /* Names for logs; "UNKNOWN" outside the tables. Never NULL. */
 const char *vhost_user_request_name(uint32_t request);
 const char *vhost_user_backend_request_name(uint32_t request);
@@ -366,6 +390,13 @@ struct vhost_user_reply_spec {
 	unsigned min_fds;
 	unsigned max_fds;
 };
+
+/*
+ * The spec the table gives request's reply: its own reply's size range, or
+ * the REPLY_ACK u64 when it has none; no fds. A request outside the table
+ * gets the u64 too.
+ */
+struct vhost_user_reply_spec vhost_user_reply_spec_of(uint32_t request);
 
 /*
  * Checks a received reply the strict way: flags exactly version|REPLY,

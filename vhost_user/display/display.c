@@ -27,22 +27,9 @@
 
 static const char *request_name(uint32_t request)
 {
-	static const char *const names[GPU_DISPLAY_REQUEST_MAX] = {
-	    [GPU_DISPLAY_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
-	    [GPU_DISPLAY_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
-	    [GPU_DISPLAY_GET_DISPLAY_INFO] = "GET_DISPLAY_INFO",
-	    [GPU_DISPLAY_CURSOR_POS] = "CURSOR_POS",
-	    [GPU_DISPLAY_CURSOR_POS_HIDE] = "CURSOR_POS_HIDE",
-	    [GPU_DISPLAY_CURSOR_UPDATE] = "CURSOR_UPDATE",
-	    [GPU_DISPLAY_SCANOUT] = "SCANOUT",
-	    [GPU_DISPLAY_UPDATE] = "UPDATE",
-	    [GPU_DISPLAY_DMABUF_SCANOUT] = "DMABUF_SCANOUT",
-	    [GPU_DISPLAY_DMABUF_UPDATE] = "DMABUF_UPDATE",
-	    [GPU_DISPLAY_GET_EDID] = "GET_EDID",
-	    [GPU_DISPLAY_DMABUF_SCANOUT2] = "DMABUF_SCANOUT2",
-	};
+	const struct vhost_user_msg_info *info = vhost_user_gpu_msg_info(request);
 
-	return request < GPU_DISPLAY_REQUEST_MAX && names[request] ? names[request] : "UNKNOWN";
+	return info ? info->name : "UNKNOWN";
 }
 
 int gpu_display_init(struct gpu_display *d, const char *name, const struct gpu_display_config *cfg)
@@ -244,42 +231,23 @@ static int dispatch(struct gpu_display *d)
 	return 0;
 }
 
-/* Fixed payload bytes a request carries, or -1 for requests we do not serve. */
-static int fixed_size(uint32_t request)
+/* The table's entry for a request we serve, or NULL. */
+static const struct vhost_user_msg_info *served_info(uint32_t request)
 {
-	switch (request) {
-	case GPU_DISPLAY_GET_PROTOCOL_FEATURES:
-	case GPU_DISPLAY_GET_DISPLAY_INFO:
-		return 0;
-	case GPU_DISPLAY_SET_PROTOCOL_FEATURES:
-		return sizeof(uint64_t);
-	case GPU_DISPLAY_GET_EDID:
-		/* Served even if EDID was not negotiated: the back-end waits for an answer. */
-		return sizeof(uint32_t);
-	case GPU_DISPLAY_CURSOR_POS:
-	case GPU_DISPLAY_CURSOR_POS_HIDE:
-		return sizeof(struct gpu_display_cursor_pos);
-	case GPU_DISPLAY_CURSOR_UPDATE:
-		return sizeof(struct gpu_display_cursor_update);
-	case GPU_DISPLAY_SCANOUT:
-		return sizeof(struct gpu_display_scanout_msg);
-	case GPU_DISPLAY_UPDATE:
-	case GPU_DISPLAY_DMABUF_UPDATE:
-		return sizeof(struct gpu_display_update);
-	case GPU_DISPLAY_DMABUF_SCANOUT:
-		return sizeof(struct gpu_display_dmabuf_scanout);
-	default: /* DMABUF_SCANOUT2 included: DMABUF2 is never offered */
-		return -1;
-	}
+	/* DMABUF_SCANOUT2 is not served: DMABUF2 is never offered. */
+	if (request == GPU_DISPLAY_DMABUF_SCANOUT2)
+		return NULL;
+	/* GET_EDID is served even if EDID was not negotiated: the back-end waits for an answer. */
+	return vhost_user_gpu_msg_info(request);
 }
 
 /* Checks a header; on refusal the payload is skipped, never interpreted. */
-static bool header_acceptable(struct gpu_display *d, int fixed)
+static bool header_acceptable(struct gpu_display *d, const struct vhost_user_msg_info *info)
 {
 	const struct gpu_display_msg_header *h = &d->rx.hdr;
 	const char *name = request_name(h->request);
 
-	if (fixed < 0) {
+	if (!info) {
 		refuse(d, "%s: request %u (%s) not supported here", d->name, h->request, name);
 		return false;
 	}
@@ -291,10 +259,9 @@ static bool header_acceptable(struct gpu_display *d, int fixed)
 		refuse(d, "%s: %s: unexpected reply flag (flags 0x%x)", d->name, name, h->flags);
 		return false;
 	}
-	if (h->request == GPU_DISPLAY_UPDATE ? h->size < (uint32_t)fixed
-					     : h->size != (uint32_t)fixed) {
-		refuse(d, "%s: %s: payload size %u, expected %s%d", d->name, name, h->size,
-		       h->request == GPU_DISPLAY_UPDATE ? "at least " : "", fixed);
+	if (h->size < info->size.min || h->size > info->size.max) {
+		refuse(d, "%s: %s: payload size %u, expected %s%u", d->name, name, h->size,
+		       info->size.max > info->size.min ? "at least " : "", info->size.min);
 		return false;
 	}
 	return true;
@@ -324,19 +291,20 @@ static void start_discard(struct gpu_display *d)
 static int phase_done(struct gpu_display *d)
 {
 	struct gpu_display_rx *rx = &d->rx;
-	int fixed, err = 0;
+	const struct vhost_user_msg_info *info;
+	int err = 0;
 
 	if (rx->phase == RX_HEADER) {
 		if (rx->hdr.request < GPU_DISPLAY_REQUEST_MAX)
 			d->stats.messages[rx->hdr.request]++;
 		rx->left = rx->hdr.size;
-		fixed = fixed_size(rx->hdr.request);
+		info = served_info(rx->hdr.request);
 		rx->got = 0;
-		if (rx_bad_fds(rx) || !header_acceptable(d, fixed)) {
+		if (rx_bad_fds(rx) || !header_acceptable(d, info)) {
 			start_discard(d);
 		} else {
 			rx->phase = RX_FIXED;
-			rx->want = (size_t)fixed;
+			rx->want = info->size.min;
 		}
 	} else if (rx->phase == RX_FIXED && rx->hdr.request == GPU_DISPLAY_UPDATE) {
 		rx->got = 0;
