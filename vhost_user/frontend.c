@@ -13,8 +13,7 @@
 
 #include "vhost_user/frontend_internal.h"
 #include "vmm/unix_socket.h"
-
-#define BIT(n) (1ull << (n))
+#include "vmm/util.h"
 
 /* Protocol features we can use; the rest are never acked. */
 static const uint64_t wanted_protocol_features =

@@ -1,11 +1,10 @@
 /* Frontend vring bring-up and tear-down, and config space access. */
 #include "vhost_user/frontend_internal.h"
+#include "vmm/util.h"
 
 #include <errno.h>
 #include <linux/virtio_ring.h>
 #include <string.h>
-
-#define BIT(n) (1ull << (n))
 
 /* Host pointer for a ring part, or NULL when it is not wholly in guest RAM. */
 static void *ring_part(const struct vhost_user_frontend *fe, uint64_t gpa, uint64_t len)

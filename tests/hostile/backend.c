@@ -26,8 +26,8 @@
 #include "tests/hostile/cases.h"
 #include "vhost_user/wire.h"
 #include "vmm/unix_socket.h"
+#include "vmm/util.h"
 
-#define BIT(n) (1ull << (n))
 #define BLK_FEATURES (BIT(2) | BIT(6) | BIT(9)) /* SEG_MAX, BLK_SIZE, FLUSH */
 #define PROTOCOL                                                                                   \
 	(BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                    \

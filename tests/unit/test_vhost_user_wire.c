@@ -13,6 +13,7 @@
 #include "tests/unit/check_main.h"
 #include "vhost_user/wire.h"
 #include "vhost_user/wire_gpu.h"
+#include "vmm/util.h"
 
 static int count_open_fds(void)
 {
@@ -487,7 +488,7 @@ START_TEST(table_covers_every_request_the_frontend_sends)
 	};
 	unsigned i;
 
-	for (i = 0; i < sizeof(sent) / sizeof(sent[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sent); i++) {
 		const struct vhost_user_msg_info *info = vhost_user_request_info(sent[i].request);
 
 		ck_assert_msg(info != NULL, "request %u has no table entry", sent[i].request);

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vhost_user/frontend.h"
 #include "vhost_user/display/internal.h"
+#include "vhost_user/frontend.h"
+#include "vmm/util.h"
 
-#define BIT(n) (1ull << (n))
 #define OFFERED_FEATURES BIT(GPU_DISPLAY_PROTOCOL_F_EDID)
 #define RX_MAX_FDS 4
 #define RX_IOV_MAX 64
