@@ -12,6 +12,7 @@
 
 #include "vhost_user/trace.h"
 #include "vhost_user/wire.h"
+#include "vmm/util.h"
 
 static const struct vhost_user_reply_spec specs[] = {
     {VHOST_USER_GET_FEATURES, 8, 8, 0, 0},	{VHOST_USER_GET_CONFIG, 72, 72, 0, 0},
@@ -47,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2 || size > 65536)
 		return 0;
-	spec = &specs[data[0] % (sizeof(specs) / sizeof(specs[0]))];
+	spec = &specs[data[0] % ARRAY_SIZE(specs)];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return 0;
 	feed(pair[1], data + 2, size - 2, data[1] % 12);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pci/msix.h"
+#include "vmm/util.h"
 #include "vmm/vm.h"
 
 #define COMMAND_WRITABLE                                                                           \
@@ -16,28 +17,10 @@
 	 PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 #define FIRST_CAPABILITY_OFFSET 0x40
 
-static void put_le(uint8_t *dst, uint32_t value, unsigned len)
-{
-	unsigned i;
-
-	for (i = 0; i < len; i++)
-		dst[i] = (uint8_t)(value >> (8 * i));
-}
-
-static uint32_t get_le(const uint8_t *src, unsigned len)
-{
-	uint32_t value = 0;
-	unsigned i;
-
-	for (i = 0; i < len; i++)
-		value |= (uint32_t)src[i] << (8 * i);
-	return value;
-}
-
 void pci_set_wmask(struct pci_function *fn, unsigned offset, uint32_t mask, unsigned len)
 {
 	if (offset < PCI_CONFIG_SIZE && len <= PCI_CONFIG_SIZE - offset)
-		put_le(&fn->wmask[offset], mask, len);
+		put_le_n(&fn->wmask[offset], mask, len);
 }
 
 void pci_function_init(struct pci_function *fn, const char *name, uint16_t vendor, uint16_t device,
@@ -56,7 +39,7 @@ void pci_function_init(struct pci_function *fn, const char *name, uint16_t vendo
 	h->class_base = (uint8_t)(class_code >> 16);
 	h->header_type = PCI_HEADER_TYPE_NORMAL;
 	pci_set_wmask(fn, PCI_COMMAND, COMMAND_WRITABLE, 2);
-	put_le(&fn->w1cmask[PCI_STATUS], STATUS_WRITE_ONE_TO_CLEAR, 2);
+	put_le_n(&fn->w1cmask[PCI_STATUS], STATUS_WRITE_ONE_TO_CLEAR, 2);
 	pci_set_wmask(fn, PCI_CACHE_LINE_SIZE, 0xff, 1);
 	pci_set_wmask(fn, PCI_INTERRUPT_LINE, 0xff, 1);
 }
@@ -80,7 +63,7 @@ static void bar_set_masks(struct pci_function *fn, unsigned bar)
 /* A MEM64 BAR's upper half has no pci_bar of its own, only a mask. */
 static bool bar_register_used(const struct pci_function *fn, unsigned bar)
 {
-	return get_le(&fn->wmask[PCI_BASE_ADDRESS_0 + 4 * bar], 4) != 0;
+	return get_le32(&fn->wmask[PCI_BASE_ADDRESS_0 + 4 * bar]) != 0;
 }
 
 int pci_function_add_bar(struct pci_function *fn, unsigned bar, enum pci_bar_type type,
@@ -269,7 +252,7 @@ uint32_t pci_config_read(struct pci_function *fn, unsigned offset, unsigned len)
 		return 0; /* extended config space: no extended capabilities */
 	if (fn->hooks && fn->hooks->before_read)
 		fn->hooks->before_read(fn->hooks_opaque, offset, len);
-	return get_le(&fn->cfg.bytes[offset], len);
+	return (uint32_t)get_le_n(&fn->cfg.bytes[offset], len);
 }
 
 static bool touches(unsigned offset, unsigned len, unsigned start, unsigned end)

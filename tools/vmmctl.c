@@ -13,30 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "vmm/unix_socket.h"
+
 #define REPLY_TIMEOUT_MS 30000
-
-static int connect_to(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
 
 /* Reads one line (without the newline) into buf; 0 or -errno. */
 static int read_line(int fd, char *buf, size_t size)
@@ -117,7 +98,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	fd = connect_to(argv[1]);
+	fd = unix_socket_connect(argv[1], 0, 0);
 	if (fd < 0) {
 		fprintf(stderr, "vmmctl: %s: %s\n", argv[1], strerror(-fd));
 		return 2;

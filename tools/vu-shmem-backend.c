@@ -23,10 +23,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "vhost_user/wire.h"
+#include "vmm/unix_socket.h"
 
 #define DEVICE_FEATURES ((1ull << 32) /* VERSION_1 */ | (1ull << VHOST_USER_F_PROTOCOL_FEATURES))
 #define PROTOCOL_FEATURES                                                                          \
@@ -212,18 +212,18 @@ static bool serve(struct backend *b)
 	return true;
 }
 
-static int listen_once(const char *path)
+/* Waits for the one front-end this back-end serves; the socket file goes once it is in. */
+static int accept_one(const char *path)
 {
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), sock;
+	int lsock = unix_socket_listen(path, 1, 0), sock;
 
-	if (lsock < 0 || strlen(path) >= sizeof(addr.sun_path))
+	if (lsock < 0) {
+		fprintf(stderr, "vu-shmem-backend: %s: %s\n", path, strerror(-lsock));
 		return -1;
-	strcpy(addr.sun_path, path);
-	unlink(path);
-	if (bind(lsock, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(lsock, 1) < 0)
-		return -1;
+	}
 	sock = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+	if (sock < 0)
+		fprintf(stderr, "vu-shmem-backend: %s: accept: %s\n", path, strerror(errno));
 	close(lsock);
 	unlink(path);
 	return sock;
@@ -256,10 +256,13 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	if (setup_memfd(&b) < 0 || (b.sock = listen_once(path)) < 0) {
-		perror("vu-shmem-backend");
+	if (setup_memfd(&b) < 0) {
+		perror("vu-shmem-backend: memfd");
 		return 1;
 	}
+	b.sock = accept_one(path);
+	if (b.sock < 0)
+		return 1;
 	for (;;) {
 		struct pollfd pfd[2] = {{.fd = b.sock, .events = POLLIN},
 					{.fd = b.kick_fd, .events = POLLIN}};

@@ -9,13 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vhost_user/frontend_internal.h"
-
-#define BIT(n) (1ull << (n))
+#include "vmm/unix_socket.h"
+#include "vmm/util.h"
 
 /* Protocol features we can use; the rest are never acked. */
 static const uint64_t wanted_protocol_features =
@@ -57,47 +55,18 @@ int vhost_user_frontend_backend_fd(const struct vhost_user_frontend *fe)
 	return fe->backend_fd;
 }
 
-static int connect_once(const char *path, int *sock_out)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int sock;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return -errno;
-	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int err = -errno;
-		close(sock);
-		return err;
-	}
-	*sock_out = sock;
-	return 0;
-}
-
 int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path, unsigned retry_ms)
 {
-	const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
-	unsigned waited = 0;
-	int err;
+	int sock;
 
 	if (fe->sock >= 0)
 		return -EISCONN;
-	for (;;) {
-		err = connect_once(path, &fe->sock);
-		if (err != -ENOENT && err != -ECONNREFUSED)
-			break;
-		if (waited >= retry_ms)
-			break;
-		nanosleep(&pause, NULL);
-		waited += 10;
+	sock = unix_socket_connect(path, 0, retry_ms);
+	if (sock < 0) {
+		log_error(fe->log_component, "connect to %s: %s", path, strerror(-sock));
+		return sock;
 	}
-	if (err) {
-		log_error(fe->log_component, "connect to %s: %s", path, strerror(-err));
-		return err;
-	}
+	fe->sock = sock;
 	fe->broken = false;
 	log_debug(fe->log_component, "connected to %s", path);
 	return 0;

@@ -194,7 +194,8 @@ static int check_skipped_ack(struct vhost_user_frontend *fe, uint32_t request,
 static int read_ack(struct vhost_user_frontend *fe, uint32_t request, const uint32_t *later,
 		    unsigned nlater)
 {
-	const struct vhost_user_reply_spec ack = {.request = request, .min_size = 8, .max_size = 8};
+	const struct vhost_user_reply_spec ack = {
+	    .request = request, .min_size = VHOST_USER_ACK_SIZE, .max_size = VHOST_USER_ACK_SIZE};
 	struct vhost_user_msg reply;
 	int64_t left_ms;
 	int err = wait_readable(fe, request, &left_ms);
@@ -328,8 +329,7 @@ int vu_request(struct vhost_user_frontend *fe, uint32_t request, const void *pay
 
 int vu_get_u64(struct vhost_user_frontend *fe, uint32_t request, uint64_t *value)
 {
-	const struct vhost_user_reply_spec spec = {
-	    .request = request, .min_size = 8, .max_size = 8};
+	const struct vhost_user_reply_spec spec = vhost_user_reply_spec_of(request);
 	struct vhost_user_msg reply;
 	int err = vu_call(fe, request, NULL, 0, &spec, &reply, NULL);
 
@@ -352,23 +352,19 @@ static void close_backend_channel(struct vhost_user_frontend *fe, const char *wh
 	fe->backend_fd = -1;
 }
 
-/* Expected payload size and fd count per back-end request we serve; -1: refuse. */
+/* Payload size (from the message table) and fd count per back-end request we serve; -1: refuse. */
 static int backend_request_shape(uint32_t request, uint32_t *size, unsigned *nfds)
 {
-	*nfds = 0;
+	const struct vhost_user_msg_info *info = vhost_user_backend_request_info(request);
+
 	switch (request) {
 	case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
-		*size = 0;
-		return 0;
 	case VHOST_USER_BACKEND_VRING_CALL:
 	case VHOST_USER_BACKEND_VRING_ERR:
-		*size = sizeof(struct vhost_user_vring_state);
-		return 0;
-	case VHOST_USER_BACKEND_SHMEM_MAP:
-		*nfds = 1;
-		/* fall through */
 	case VHOST_USER_BACKEND_SHMEM_UNMAP:
-		*size = sizeof(struct vhost_user_shmem_map);
+	case VHOST_USER_BACKEND_SHMEM_MAP:
+		*size = info->size.min; /* all fixed-size */
+		*nfds = request == VHOST_USER_BACKEND_SHMEM_MAP ? 1 : 0;
 		return 0;
 	default:
 		return -1;
@@ -417,7 +413,7 @@ static void reply_backend(struct vhost_user_frontend *fe, const struct vhost_use
 {
 	struct vhost_user_header hdr = {.request = msg->hdr.request,
 					.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
-					.size = sizeof(uint64_t)};
+					.size = VHOST_USER_ACK_SIZE};
 	/* Any non-zero value means failure; send the positive errno. */
 	uint64_t status = result < 0 ? (uint64_t)-result : 0;
 

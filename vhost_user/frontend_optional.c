@@ -60,10 +60,8 @@ static int check_shmem_sizes(struct vhost_user_frontend *fe, const struct vhost_
 int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
 					 unsigned max, unsigned *nregions)
 {
-	const struct vhost_user_reply_spec spec = {
-	    .request = VHOST_USER_GET_SHMEM_CONFIG,
-	    .min_size = offsetof(struct vhost_user_shmem_config, memory_sizes),
-	    .max_size = sizeof(struct vhost_user_shmem_config)};
+	const struct vhost_user_reply_spec spec =
+	    vhost_user_reply_spec_of(VHOST_USER_GET_SHMEM_CONFIG);
 	struct vhost_user_msg reply;
 	unsigned i;
 	int err;

@@ -1,11 +1,10 @@
 /* Frontend vring bring-up and tear-down, and config space access. */
 #include "vhost_user/frontend_internal.h"
+#include "vmm/util.h"
 
 #include <errno.h>
 #include <linux/virtio_ring.h>
 #include <string.h>
-
-#define BIT(n) (1ull << (n))
 
 /* Host pointer for a ring part, or NULL when it is not wholly in guest RAM. */
 static void *ring_part(const struct vhost_user_frontend *fe, uint64_t gpa, uint64_t len)
@@ -108,10 +107,8 @@ static uint16_t read_avail_idx(const struct vhost_user_frontend *fe,
 int vhost_user_frontend_stop_queue(struct vhost_user_frontend *fe, unsigned index,
 				   uint16_t *base_out)
 {
-	const struct vhost_user_reply_spec spec = {
-	    .request = VHOST_USER_GET_VRING_BASE,
-	    .min_size = sizeof(struct vhost_user_vring_state),
-	    .max_size = sizeof(struct vhost_user_vring_state)};
+	const struct vhost_user_reply_spec spec =
+	    vhost_user_reply_spec_of(VHOST_USER_GET_VRING_BASE);
 	struct vhost_user_vring_state state = {.index = index};
 	struct vhost_user_queue_state *q;
 	struct vhost_user_msg reply;

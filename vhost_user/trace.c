@@ -415,40 +415,6 @@ static enum payload_kind backend_request_kind(uint32_t request)
 	}
 }
 
-/* Smallest payload each kind needs; a shorter one is shown raw. */
-static uint32_t kind_min_size(enum payload_kind kind)
-{
-	switch (kind) {
-	case P_FEATURES:
-	case P_PROTOCOL:
-	case P_NUM:
-	case P_VRING_FD:
-	case P_STATUS:
-	case P_ACK:
-		return 8;
-	case P_MEMORY:
-		return 8;
-	case P_REGION:
-		return sizeof(struct vhost_user_single_region);
-	case P_STATE:
-		return sizeof(struct vhost_user_vring_state);
-	case P_ADDR:
-		return sizeof(struct vhost_user_vring_addr);
-	case P_CONFIG:
-		return VHOST_USER_CONFIG_HDR_SIZE;
-	case P_LOG:
-		return sizeof(struct vhost_user_log);
-	case P_INFLIGHT:
-		return 20;
-	case P_AREA:
-		return sizeof(struct vhost_user_vring_area);
-	case P_SHMEM:
-		return sizeof(struct vhost_user_shmem_map);
-	default:
-		return 0;
-	}
-}
-
 static void decode_memory(struct emitter *em, const struct vhost_user_memory *m, uint32_t size)
 {
 	uint32_t i, room = (uint32_t)((size - offsetof(struct vhost_user_memory, regions)) /
@@ -514,12 +480,12 @@ static void decode_misc(struct emitter *em, enum payload_kind kind,
 	}
 }
 
-static void decode_payload(struct emitter *em, enum payload_kind kind, uint32_t type_id,
-			   const union vhost_user_payload *p, uint32_t size)
+static void decode_payload(struct emitter *em, enum payload_kind kind, uint32_t min_size,
+			   uint32_t type_id, const union vhost_user_payload *p, uint32_t size)
 {
 	if (kind == P_NONE && size == 0)
 		return;
-	if (kind == P_NONE || kind == P_RAW || size < kind_min_size(kind)) {
+	if (kind == P_NONE || kind == P_RAW || size < min_size) {
 		if (size)
 			em_raw_payload(em, p->raw, size);
 		return;
@@ -586,6 +552,19 @@ static int t_digits(uint64_t t_ns)
 	return digits;
 }
 
+/* Smallest payload the message table allows this message; a shorter one is shown raw. */
+static uint32_t event_min_size(const struct vhost_user_trace_event *ev)
+{
+	uint32_t request = ev->msg->hdr.request;
+	const struct vhost_user_msg_info *info = ev->backend_channel
+						     ? vhost_user_backend_request_info(request)
+						     : vhost_user_request_info(request);
+
+	if (!(ev->msg->hdr.flags & VHOST_USER_FLAG_REPLY))
+		return info ? info->size.min : 0;
+	return info && info->has_reply ? info->reply.min : VHOST_USER_ACK_SIZE;
+}
+
 static void em_header(struct emitter *em, uint64_t t_ns, const struct vhost_user_trace_event *ev)
 {
 	const struct vhost_user_header *h = &ev->msg->hdr;
@@ -647,7 +626,8 @@ size_t vhost_user_trace_format(char *buf, size_t len, bool json, uint64_t t_ns,
 	em_header(&em, t_ns, ev);
 	if (json)
 		em_open(&em, "payload", '{');
-	decode_payload(&em, event_kind(ev), ev->type_id, &ev->msg->payload, size);
+	decode_payload(&em, event_kind(ev), event_min_size(ev), ev->type_id, &ev->msg->payload,
+		       size);
 	if (json) {
 		em_close(&em, '}');
 		em_dump(&em);

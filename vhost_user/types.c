@@ -1,5 +1,6 @@
 /* The device-type table: queue minimums, config sizes, and feature masks per virtio id. */
 #include "vhost_user/types.h"
+#include "vmm/util.h"
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BIT(n) (1ull << (n))
 #define TYPE(id_, name_, queues_, config_, features_)                                              \
 	{                                                                                          \
 		.id = (id_), .name = (name_), .min_queues = (queues_), .config_size = (config_),   \
@@ -58,7 +58,7 @@ const struct vhost_user_type *vhost_user_type_find(uint32_t id, struct vhost_use
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(device_types) / sizeof(device_types[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(device_types); i++) {
 		if (device_types[i].id == id)
 			return &device_types[i];
 	}
@@ -78,7 +78,7 @@ const struct vhost_user_type *vhost_user_type_by_name(const char *name,
 	char *end;
 	unsigned long id;
 
-	for (i = 0; i < sizeof(device_types) / sizeof(device_types[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(device_types); i++) {
 		if (strcmp(device_types[i].name, name) == 0)
 			return &device_types[i];
 	}

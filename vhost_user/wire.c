@@ -1,9 +1,11 @@
 /* vhost-user messages on a unix socket: send with fds, exact-size receive, reply checks. */
 #include "vhost_user/wire.h"
+#include "vhost_user/wire_gpu.h"
 #include "vmm/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/virtio_gpu.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,67 +13,130 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NAME(x) [VHOST_USER_##x] = #x
-static const char *const request_names[VHOST_USER_REQUEST_MAX] = {
-    NAME(GET_FEATURES),
-    NAME(SET_FEATURES),
-    NAME(SET_OWNER),
-    NAME(RESET_OWNER),
-    NAME(SET_MEM_TABLE),
-    NAME(SET_LOG_BASE),
-    NAME(SET_LOG_FD),
-    NAME(SET_VRING_NUM),
-    NAME(SET_VRING_ADDR),
-    NAME(SET_VRING_BASE),
-    NAME(GET_VRING_BASE),
-    NAME(SET_VRING_KICK),
-    NAME(SET_VRING_CALL),
-    NAME(SET_VRING_ERR),
-    NAME(GET_PROTOCOL_FEATURES),
-    NAME(SET_PROTOCOL_FEATURES),
-    NAME(GET_QUEUE_NUM),
-    NAME(SET_VRING_ENABLE),
-    NAME(SEND_RARP),
-    NAME(NET_SET_MTU),
-    NAME(SET_BACKEND_REQ_FD),
-    NAME(IOTLB_MSG),
-    NAME(SET_VRING_ENDIAN),
-    NAME(GET_CONFIG),
-    NAME(SET_CONFIG),
-    NAME(CREATE_CRYPTO_SESSION),
-    NAME(CLOSE_CRYPTO_SESSION),
-    NAME(POSTCOPY_ADVISE),
-    NAME(POSTCOPY_LISTEN),
-    NAME(POSTCOPY_END),
-    NAME(GET_INFLIGHT_FD),
-    NAME(SET_INFLIGHT_FD),
-    NAME(GPU_SET_SOCKET),
-    NAME(RESET_DEVICE),
-    NAME(VRING_KICK),
-    NAME(GET_MAX_MEM_SLOTS),
-    NAME(ADD_MEM_REG),
-    NAME(REM_MEM_REG),
-    NAME(SET_STATUS),
-    NAME(GET_STATUS),
-    NAME(GET_SHARED_OBJECT),
-    NAME(SET_DEVICE_STATE_FD),
-    NAME(CHECK_DEVICE_STATE),
-    NAME(GET_SHMEM_CONFIG),
+/* Payload sizes for the tables below. */
+#define NONE                                                                                       \
+	{                                                                                          \
+		0, 0                                                                               \
+	}
+#define FIXED(n)                                                                                   \
+	{                                                                                          \
+		(n), (n)                                                                           \
+	}
+#define RANGE(lo, hi)                                                                              \
+	{                                                                                          \
+		(lo), (hi)                                                                         \
+	}
+#define U64 FIXED(sizeof(uint64_t))
+/* A layout this module does not check: anything that fits a message. */
+#define ANY RANGE(0, VHOST_USER_PAYLOAD_MAX)
+#define CONFIG RANGE(VHOST_USER_CONFIG_HDR_SIZE, VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_CONFIG_MAX)
+/* The inflight fields end at byte 20; senders may include the struct's tail padding. */
+#define INFLIGHT                                                                                   \
+	RANGE(offsetof(struct vhost_user_inflight, queue_size) + sizeof(uint16_t),                 \
+	      sizeof(struct vhost_user_inflight))
+#define UUID FIXED(16)
+
+/* Requests without a reply of their own, and with one. */
+#define REQ(x, size) [VHOST_USER_##x] = {#x, size, false, NONE}
+#define CALL(x, size, reply) [VHOST_USER_##x] = {#x, size, true, reply}
+static const struct vhost_user_msg_info requests[VHOST_USER_REQUEST_MAX] = {
+    CALL(GET_FEATURES, NONE, U64),
+    REQ(SET_FEATURES, U64),
+    REQ(SET_OWNER, NONE),
+    REQ(RESET_OWNER, NONE),
+    REQ(SET_MEM_TABLE,
+	RANGE(VHOST_USER_MEMORY_SIZE(0), VHOST_USER_MEMORY_SIZE(VHOST_USER_MEM_REGIONS_MAX))),
+    REQ(SET_LOG_BASE, FIXED(sizeof(struct vhost_user_log))),
+    REQ(SET_LOG_FD, NONE),
+    REQ(SET_VRING_NUM, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(SET_VRING_ADDR, FIXED(sizeof(struct vhost_user_vring_addr))),
+    REQ(SET_VRING_BASE, FIXED(sizeof(struct vhost_user_vring_state))),
+    CALL(GET_VRING_BASE, FIXED(sizeof(struct vhost_user_vring_state)),
+	 FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(SET_VRING_KICK, U64),
+    REQ(SET_VRING_CALL, U64),
+    REQ(SET_VRING_ERR, U64),
+    CALL(GET_PROTOCOL_FEATURES, NONE, U64),
+    REQ(SET_PROTOCOL_FEATURES, U64),
+    CALL(GET_QUEUE_NUM, NONE, U64),
+    REQ(SET_VRING_ENABLE, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(SEND_RARP, U64),
+    REQ(NET_SET_MTU, U64),
+    REQ(SET_BACKEND_REQ_FD, NONE),
+    REQ(IOTLB_MSG, ANY),
+    REQ(SET_VRING_ENDIAN, FIXED(sizeof(struct vhost_user_vring_state))),
+    CALL(GET_CONFIG, CONFIG, CONFIG),
+    REQ(SET_CONFIG, CONFIG),
+    /* A session id (u64) leads; the rest is not decoded here. */
+    CALL(CREATE_CRYPTO_SESSION, RANGE(8, VHOST_USER_PAYLOAD_MAX), RANGE(8, VHOST_USER_PAYLOAD_MAX)),
+    REQ(CLOSE_CRYPTO_SESSION, U64),
+    CALL(POSTCOPY_ADVISE, NONE, U64),
+    REQ(POSTCOPY_LISTEN, NONE),
+    CALL(POSTCOPY_END, NONE, U64),
+    CALL(GET_INFLIGHT_FD, INFLIGHT, INFLIGHT),
+    REQ(SET_INFLIGHT_FD, INFLIGHT),
+    REQ(GPU_SET_SOCKET, NONE),
+    REQ(RESET_DEVICE, NONE),
+    REQ(VRING_KICK, FIXED(sizeof(struct vhost_user_vring_state))),
+    CALL(GET_MAX_MEM_SLOTS, NONE, U64),
+    REQ(ADD_MEM_REG, FIXED(sizeof(struct vhost_user_single_region))),
+    REQ(REM_MEM_REG, FIXED(sizeof(struct vhost_user_single_region))),
+    REQ(SET_STATUS, U64),
+    CALL(GET_STATUS, NONE, U64),
+    CALL(GET_SHARED_OBJECT, UUID, U64),
+    CALL(SET_DEVICE_STATE_FD, FIXED(sizeof(struct vhost_user_device_state)), U64),
+    CALL(CHECK_DEVICE_STATE, NONE, U64),
+    CALL(GET_SHMEM_CONFIG, NONE,
+	 RANGE(offsetof(struct vhost_user_shmem_config, memory_sizes),
+	       sizeof(struct vhost_user_shmem_config))),
 };
 
-static const char *const backend_request_names[VHOST_USER_BACKEND_REQUEST_MAX] = {
-    NAME(BACKEND_IOTLB_MSG),
-    NAME(BACKEND_CONFIG_CHANGE_MSG),
-    NAME(BACKEND_VRING_HOST_NOTIFIER_MSG),
-    NAME(BACKEND_VRING_CALL),
-    NAME(BACKEND_VRING_ERR),
-    NAME(BACKEND_SHARED_OBJECT_ADD),
-    NAME(BACKEND_SHARED_OBJECT_REMOVE),
-    NAME(BACKEND_SHARED_OBJECT_LOOKUP),
-    NAME(BACKEND_SHMEM_MAP),
-    NAME(BACKEND_SHMEM_UNMAP),
+static const struct vhost_user_msg_info backend_requests[VHOST_USER_BACKEND_REQUEST_MAX] = {
+    REQ(BACKEND_IOTLB_MSG, ANY),
+    REQ(BACKEND_CONFIG_CHANGE_MSG, NONE),
+    REQ(BACKEND_VRING_HOST_NOTIFIER_MSG, FIXED(sizeof(struct vhost_user_vring_area))),
+    REQ(BACKEND_VRING_CALL, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(BACKEND_VRING_ERR, FIXED(sizeof(struct vhost_user_vring_state))),
+    REQ(BACKEND_SHARED_OBJECT_ADD, UUID),
+    REQ(BACKEND_SHARED_OBJECT_REMOVE, UUID),
+    CALL(BACKEND_SHARED_OBJECT_LOOKUP, UUID, U64),
+    REQ(BACKEND_SHMEM_MAP, FIXED(sizeof(struct vhost_user_shmem_map))),
+    REQ(BACKEND_SHMEM_UNMAP, FIXED(sizeof(struct vhost_user_shmem_map))),
 };
-#undef NAME
+#undef REQ
+#undef CALL
+
+/* The display protocol's own codes (vhost_user/wire_gpu.h). */
+#define REQ(x, size) [GPU_DISPLAY_##x] = {#x, size, false, NONE}
+#define CALL(x, size, reply) [GPU_DISPLAY_##x] = {#x, size, true, reply}
+static const struct vhost_user_msg_info gpu_messages[GPU_DISPLAY_REQUEST_MAX] = {
+    CALL(GET_PROTOCOL_FEATURES, NONE, U64),
+    REQ(SET_PROTOCOL_FEATURES, U64),
+    CALL(GET_DISPLAY_INFO, NONE, FIXED(sizeof(struct virtio_gpu_resp_display_info))),
+    REQ(CURSOR_POS, FIXED(sizeof(struct gpu_display_cursor_pos))),
+    REQ(CURSOR_POS_HIDE, FIXED(sizeof(struct gpu_display_cursor_pos))),
+    REQ(CURSOR_UPDATE, FIXED(sizeof(struct gpu_display_cursor_update))),
+    REQ(SCANOUT, FIXED(sizeof(struct gpu_display_scanout_msg))),
+    /* The update's header, then its pixels. */
+    REQ(UPDATE, RANGE(sizeof(struct gpu_display_update), UINT32_MAX)),
+    REQ(DMABUF_SCANOUT, FIXED(sizeof(struct gpu_display_dmabuf_scanout))),
+    /* Empty reply: the back-end waits for it before reusing the buffer. */
+    CALL(DMABUF_UPDATE, FIXED(sizeof(struct gpu_display_update)), NONE),
+    /* A scanout id asks; the reply is virtio-gpu's own EDID response. */
+    CALL(GET_EDID, FIXED(sizeof(uint32_t)), FIXED(sizeof(struct virtio_gpu_resp_edid))),
+    /* DMABUF_SCANOUT followed by the buffer's u64 format modifier. */
+    REQ(DMABUF_SCANOUT2, FIXED(sizeof(struct gpu_display_dmabuf_scanout) + sizeof(uint64_t))),
+};
+#undef REQ
+#undef CALL
+#undef NONE
+#undef FIXED
+#undef RANGE
+#undef U64
+#undef ANY
+#undef CONFIG
+#undef INFLIGHT
+#undef UUID
 
 #define PNAME(x) [VHOST_USER_PROTOCOL_F_##x] = #x
 static const char *const protocol_feature_names[VHOST_USER_PROTOCOL_F_COUNT] = {
@@ -99,26 +164,59 @@ static const char *const protocol_feature_names[VHOST_USER_PROTOCOL_F_COUNT] = {
 };
 #undef PNAME
 
-static const char *table_name(const char *const *table, size_t n, uint32_t index)
+static const struct vhost_user_msg_info *table_entry(const struct vhost_user_msg_info *table,
+						     size_t n, uint32_t index)
 {
-	if (index < n && table[index])
-		return table[index];
-	return "UNKNOWN";
+	return index < n && table[index].name ? &table[index] : NULL;
+}
+
+const struct vhost_user_msg_info *vhost_user_request_info(uint32_t request)
+{
+	return table_entry(requests, VHOST_USER_REQUEST_MAX, request);
+}
+
+const struct vhost_user_msg_info *vhost_user_backend_request_info(uint32_t request)
+{
+	return table_entry(backend_requests, VHOST_USER_BACKEND_REQUEST_MAX, request);
+}
+
+const struct vhost_user_msg_info *vhost_user_gpu_msg_info(uint32_t request)
+{
+	return table_entry(gpu_messages, GPU_DISPLAY_REQUEST_MAX, request);
 }
 
 const char *vhost_user_request_name(uint32_t request)
 {
-	return table_name(request_names, VHOST_USER_REQUEST_MAX, request);
+	const struct vhost_user_msg_info *info = vhost_user_request_info(request);
+
+	return info ? info->name : "UNKNOWN";
 }
 
 const char *vhost_user_backend_request_name(uint32_t request)
 {
-	return table_name(backend_request_names, VHOST_USER_BACKEND_REQUEST_MAX, request);
+	const struct vhost_user_msg_info *info = vhost_user_backend_request_info(request);
+
+	return info ? info->name : "UNKNOWN";
+}
+
+struct vhost_user_reply_spec vhost_user_reply_spec_of(uint32_t request)
+{
+	const struct vhost_user_msg_info *info = vhost_user_request_info(request);
+	struct vhost_user_reply_spec spec = {
+	    .request = request, .min_size = VHOST_USER_ACK_SIZE, .max_size = VHOST_USER_ACK_SIZE};
+
+	if (info && info->has_reply) {
+		spec.min_size = info->reply.min;
+		spec.max_size = info->reply.max;
+	}
+	return spec;
 }
 
 const char *vhost_user_protocol_feature_name(unsigned bit)
 {
-	return table_name(protocol_feature_names, VHOST_USER_PROTOCOL_F_COUNT, bit);
+	return bit < VHOST_USER_PROTOCOL_F_COUNT && protocol_feature_names[bit]
+		   ? protocol_feature_names[bit]
+		   : "UNKNOWN";
 }
 
 static void set_error(struct vhost_user_error *e, int err, const char *field)
@@ -188,7 +286,7 @@ void vhost_user_close_fds(int *fds, unsigned n)
 	}
 }
 
-/* sendmsg until every byte left; fds ride with the first chunk only. */
+/* One SCM_RIGHTS control message in mh, built in control. */
 void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, unsigned nfds)
 {
 	struct cmsghdr *cm;
@@ -205,11 +303,53 @@ void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, uns
 	memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 }
 
-/* Sends every byte of iov (which it consumes) with fds on the first write. */
-static int send_iov(int sock, struct iovec *iov, unsigned niov, const int *fds, unsigned nfds)
+/* Waits until sock has events or the deadline (ms, < 0: none) passes. */
+static int wait_for(int sock, short events, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = sock, .events = events};
+
+	for (;;) {
+		int timeout = -1;
+		int r;
+
+		if (deadline >= 0) {
+			int64_t left = deadline - monotonic_ms();
+			timeout = left > 0 ? (int)left : 0;
+		}
+		r = poll(&pfd, 1, timeout);
+		if (r > 0)
+			return 0; /* ready, or hung up: the next call will tell */
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Drops n sent bytes from the front of mh's iovecs. */
+static void consume_iov(struct msghdr *mh, size_t n)
+{
+	while (n > 0 && mh->msg_iovlen > 0) {
+		size_t take = n < mh->msg_iov->iov_len ? n : mh->msg_iov->iov_len;
+
+		mh->msg_iov->iov_base = (char *)mh->msg_iov->iov_base + take;
+		mh->msg_iov->iov_len -= take;
+		n -= take;
+		if (mh->msg_iov->iov_len == 0) {
+			mh->msg_iov++;
+			mh->msg_iovlen--;
+		}
+	}
+}
+
+int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int *fds,
+			   unsigned nfds, int timeout_ms)
 {
 	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = niov};
+	/* With a deadline, never block in sendmsg itself: poll bounds the wait. */
+	int flags = MSG_NOSIGNAL | (timeout_ms > 0 ? MSG_DONTWAIT : 0);
+	int64_t deadline = timeout_ms > 0 ? monotonic_ms() + timeout_ms : -1;
 	size_t total = 0;
 
 	if (nfds > VHOST_USER_MAX_FDS)
@@ -218,27 +358,23 @@ static int send_iov(int sock, struct iovec *iov, unsigned niov, const int *fds, 
 		total += iov[i].iov_len;
 	vhost_user_attach_fds(&mh, control, fds, nfds);
 	while (total > 0) {
-		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		ssize_t n = sendmsg(sock, &mh, flags);
+		int err;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno != EAGAIN || timeout_ms <= 0))
 			return -errno;
+		if (n < 0) {
+			err = wait_for(sock, POLLOUT, deadline);
+			if (err)
+				return err;
+			continue;
 		}
 		total -= (size_t)n;
 		mh.msg_control = NULL;
 		mh.msg_controllen = 0;
-		while (n > 0 && mh.msg_iovlen > 0) {
-			size_t take =
-			    (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
-			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + take;
-			mh.msg_iov->iov_len -= take;
-			n -= (ssize_t)take;
-			if (mh.msg_iov->iov_len == 0) {
-				mh.msg_iov++;
-				mh.msg_iovlen--;
-			}
-		}
+		consume_iov(&mh, (size_t)n);
 	}
 	return 0;
 }
@@ -253,13 +389,13 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
 
 	if (hdr->size && !payload)
 		return -EINVAL;
-	return send_iov(sock, iov, 2, fds, nfds);
+	return vhost_user_sendmsg_fds(sock, iov, 2, fds, nfds, 0);
 }
 
 int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock, uint32_t *failed_request)
 {
 	struct iovec iov = {.iov_base = q->bytes, .iov_len = q->len};
-	int err = q->len ? send_iov(sock, &iov, 1, q->fds, q->nfds) : 0;
+	int err = q->len ? vhost_user_sendmsg_fds(sock, &iov, 1, q->fds, q->nfds, 0) : 0;
 
 	if (err)
 		*failed_request = q->first_request;
@@ -294,32 +430,8 @@ int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
 	return 0;
 }
 
-/* Waits until sock is readable or the deadline (ms, < 0: none) passes. */
-static int wait_readable(int sock, int64_t deadline)
-{
-	struct pollfd pfd = {.fd = sock, .events = POLLIN};
-
-	for (;;) {
-		int timeout = -1;
-		int r;
-
-		if (deadline >= 0) {
-			int64_t left = deadline - monotonic_ms();
-			timeout = left > 0 ? (int)left : 0;
-		}
-		r = poll(&pfd, 1, timeout);
-		if (r > 0)
-			return 0; /* readable, or hung up: recvmsg will tell */
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-/* Moves SCM_RIGHTS fds into fds[]; extras are closed and flagged. */
-static void collect_fds(struct msghdr *mh, int *fds, unsigned max_fds, unsigned *nfds,
-			unsigned *dropped)
+/* Moves SCM_RIGHTS fds into in; extras are closed and counted. */
+static void collect_fds(struct msghdr *mh, struct vhost_user_fd_inbox *in)
 {
 	struct cmsghdr *cm;
 
@@ -333,58 +445,71 @@ static void collect_fds(struct msghdr *mh, int *fds, unsigned max_fds, unsigned 
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (*nfds < max_fds) {
-				fds[(*nfds)++] = fd;
+			if (in->n < in->max && in->n < VHOST_USER_MAX_FDS) {
+				in->fds[in->n++] = fd;
 			} else {
 				close(fd);
-				(*dropped)++;
+				in->dropped++;
 			}
 		}
 	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		in->truncated = true;
+}
+
+ssize_t vhost_user_recvmsg_fds(int sock, struct iovec *iov, unsigned niov,
+			       struct vhost_user_fd_inbox *in)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	} control;
+	struct msghdr mh = {.msg_iov = iov,
+			    .msg_iovlen = niov,
+			    .msg_control = control.buf,
+			    .msg_controllen = sizeof(control.buf)};
+	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return -EAGAIN;
+	if (n > 0) {
+		collect_fds(&mh, in);
+		return n;
+	}
+	if (n == 0)
+		collect_fds(&mh, in); /* fds may ride on the hang-up itself */
+	n = n == 0 ? -ECONNRESET : -errno;
+	vhost_user_close_fds(in->fds, in->n);
+	in->n = 0;
+	return n;
 }
 
 struct recv_state {
 	int sock;
 	int64_t deadline;
-	int *fds;
-	unsigned max_fds;
-	unsigned *nfds;
-	unsigned dropped;
-	bool truncated;
+	struct vhost_user_fd_inbox in;
 };
 
 /* Reads exactly len bytes into buf, collecting any fds on the way. */
 static int read_exact(struct recv_state *st, void *buf, size_t len, struct vhost_user_error *e)
 {
-	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 	size_t done = 0;
 
 	while (done < len) {
 		struct iovec iov = {.iov_base = (char *)buf + done, .iov_len = len - done};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = control,
-				    .msg_controllen = sizeof(control)};
 		ssize_t n;
-		int err = wait_readable(st->sock, st->deadline);
+		int err = wait_for(st->sock, POLLIN, st->deadline);
 
 		if (err) {
 			set_error(e, err, err == -ETIMEDOUT ? "timeout" : "poll");
 			return err;
 		}
-		n = recvmsg(st->sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = vhost_user_recvmsg_fds(st->sock, &iov, 1, &st->in);
+		if (n == -EAGAIN)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			set_error(e, -errno, errno == ECONNRESET ? "hang-up" : "recvmsg");
-			return e->err;
-		}
-		collect_fds(&mh, st->fds, st->max_fds, st->nfds, &st->dropped);
-		if (mh.msg_flags & MSG_CTRUNC)
-			st->truncated = true;
-		if (n == 0) {
-			set_error(e, -ECONNRESET, "hang-up");
-			return -ECONNRESET;
+			set_error(e, (int)n, n == -ECONNRESET ? "hang-up" : "recvmsg");
+			return (int)n;
 		}
 		done += (size_t)n;
 	}
@@ -394,12 +519,10 @@ static int read_exact(struct recv_state *st, void *buf, size_t len, struct vhost
 int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max_fds,
 		    unsigned *nfds, int timeout_ms, struct vhost_user_error *e)
 {
-	struct recv_state st = {.sock = sock,
-				.deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms,
-				.fds = fds,
-				.max_fds =
-				    max_fds < VHOST_USER_MAX_FDS ? max_fds : VHOST_USER_MAX_FDS,
-				.nfds = nfds};
+	struct recv_state st = {
+	    .sock = sock,
+	    .deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms,
+	    .in = {.max = max_fds < VHOST_USER_MAX_FDS ? max_fds : VHOST_USER_MAX_FDS}};
 	int err;
 
 	*nfds = 0;
@@ -418,21 +541,23 @@ int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max
 	err = read_exact(&st, &msg->payload, msg->hdr.size, e);
 	if (err)
 		goto fail;
-	if (st.dropped) {
-		set_mismatch(e, "fds", 0, st.max_fds, *nfds + st.dropped, false);
+	if (st.in.dropped) {
+		set_mismatch(e, "fds", 0, st.in.max, st.in.n + st.in.dropped, false);
 		err = -EPROTO;
 		goto fail;
 	}
-	if (st.truncated) {
+	if (st.in.truncated) {
 		/* The kernel dropped what did not fit: how many were sent is unknown. */
 		set_error(e, -EPROTO, "fds: more than allowed (control data truncated)");
 		err = -EPROTO;
 		goto fail;
 	}
+	if (st.in.n)
+		memcpy(fds, st.in.fds, st.in.n * sizeof(int));
+	*nfds = st.in.n;
 	return 0;
 fail:
-	vhost_user_close_fds(fds, *nfds);
-	*nfds = 0;
+	vhost_user_close_fds(st.in.fds, st.in.n);
 	return err;
 }
 

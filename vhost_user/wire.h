@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 /* Header flags. The version lives in the low two bits. */
 #define VHOST_USER_VERSION 0x1u
@@ -245,6 +247,30 @@ struct vhost_user_error {
 	bool has_values;
 };
 
+/* Payload bytes a message may carry: exactly min when min == max. */
+struct vhost_user_size {
+	uint32_t min;
+	uint32_t max;
+};
+
+/* What the message tables know of one request. */
+struct vhost_user_msg_info {
+	const char *name;
+	struct vhost_user_size size;  /* the request's payload */
+	bool has_reply;		      /* answered by a reply of its own, REPLY_ACK aside */
+	struct vhost_user_size reply; /* that reply's payload, when has_reply */
+};
+
+/* Payload of a REPLY_ACK, and of a back-end channel reply: one u64, 0 for success. */
+#define VHOST_USER_ACK_SIZE 8u
+
+/*
+ * The table entry for a front-end request, or for a back-end request on the
+ * channel from SET_BACKEND_REQ_FD; NULL for a code outside the table.
+ */
+const struct vhost_user_msg_info *vhost_user_request_info(uint32_t request);
+const struct vhost_user_msg_info *vhost_user_backend_request_info(uint32_t request);
+
 /* Names for logs; "UNKNOWN" outside the tables. Never NULL. */
 const char *vhost_user_request_name(uint32_t request);
 const char *vhost_user_backend_request_name(uint32_t request);
@@ -273,6 +299,39 @@ void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, uns
  */
 int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
 		    const int *fds, unsigned nfds);
+
+/*
+ * Sends every byte of iov (which it consumes) with nfds descriptors, at
+ * most VHOST_USER_MAX_FDS, riding on the first write. Handles partial
+ * writes and EINTR; never raises SIGPIPE. timeout_ms > 0 bounds the whole
+ * send, waiting for room when the socket is full; 0 leaves it to the
+ * socket (a blocking one blocks, a full non-blocking one gives -EAGAIN).
+ * Returns 0, -EINVAL, -ETIMEDOUT or the -errno of sendmsg. The caller keeps
+ * ownership of fds.
+ */
+int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int *fds,
+			   unsigned nfds, int timeout_ms);
+
+/* Descriptors that came with one message, gathered over however many reads it took. */
+struct vhost_user_fd_inbox {
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned n;
+	unsigned max;	  /* keep at most this many (<= VHOST_USER_MAX_FDS); set before use */
+	unsigned dropped; /* more than max arrived: closed and counted here */
+	bool truncated;	  /* the kernel cut the control data (MSG_CTRUNC): some were lost */
+};
+
+/*
+ * One non-blocking recvmsg into iov, adding the SCM_RIGHTS descriptors that
+ * came with it to in (close-on-exec). Returns the bytes read (> 0),
+ * -EAGAIN when nothing is there yet (or a signal came), -ECONNRESET when
+ * the peer hung up, or another -errno; on the last two every descriptor in
+ * in has been closed and in->n is 0. Too many descriptors or a truncated
+ * control message are not errors here: the caller reads the message to its
+ * end (framing intact), then refuses it and closes in's descriptors.
+ */
+ssize_t vhost_user_recvmsg_fds(int sock, struct iovec *iov, unsigned niov,
+			       struct vhost_user_fd_inbox *in);
 
 /* Bytes of messages one send queue holds: a whole queue's activation and more. */
 #define VHOST_USER_SEND_QUEUE_BYTES 2048
@@ -331,6 +390,13 @@ struct vhost_user_reply_spec {
 	unsigned min_fds;
 	unsigned max_fds;
 };
+
+/*
+ * The spec the table gives request's reply: its own reply's size range, or
+ * the REPLY_ACK u64 when it has none; no fds. A request outside the table
+ * gets the u64 too.
+ */
+struct vhost_user_reply_spec vhost_user_reply_spec_of(uint32_t request);
 
 /*
  * Checks a received reply the strict way: flags exactly version|REPLY,

@@ -10,14 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vhost_user/device/device.h"
 #include "vmm/devices.h"
 #include "vmm/log.h"
+#include "vmm/unix_socket.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -272,32 +271,6 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 	ctl->clients[slot] = cl;
 }
 
-/* Binds path, replacing a stale socket file but nothing else. */
-static int listen_on(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct stat st;
-	int fd, err;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 int control_create(struct vm *vm, struct vm_devices *devs, const char *path, struct control **out)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
@@ -305,7 +278,7 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 
 	if (!ctl)
 		return -ENOMEM;
-	fd = listen_on(path);
+	fd = unix_socket_listen(path, 4, SOCK_NONBLOCK);
 	if (fd < 0) {
 		log_error("control", "--control %s: %s", path, strerror(-fd));
 		free(ctl);

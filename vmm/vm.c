@@ -12,6 +12,7 @@
 
 #include "arch/arch.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 
 #define VM_MAX_MEM_SLOTS 64
 
@@ -28,7 +29,7 @@ static const char *const exit_reason_names[] = {
 
 const char *vm_exit_reason_name(enum vm_exit_reason reason)
 {
-	if ((unsigned)reason < sizeof(exit_reason_names) / sizeof(exit_reason_names[0]))
+	if ((unsigned)reason < ARRAY_SIZE(exit_reason_names))
 		return exit_reason_names[reason];
 	return "unknown";
 }

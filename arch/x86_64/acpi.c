@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arch/x86_64/aml.h"
+#include "vmm/util.h"
 
 #define OEM_ID "VMMVMM"
 #define OEM_REVISION 1
@@ -96,8 +97,7 @@ bool acpi_sleep_control_is_poweroff(uint8_t value)
 
 static bool port_protected(uint16_t port)
 {
-	for (size_t i = 0; i < sizeof(acpica_protected_ports) / sizeof(acpica_protected_ports[0]);
-	     i++)
+	for (size_t i = 0; i < ARRAY_SIZE(acpica_protected_ports); i++)
 		if (port >= acpica_protected_ports[i].first &&
 		    port <= acpica_protected_ports[i].last)
 			return true;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/util.h"
+
 /* Opcodes and prefixes from the ACPI specification, chapter 20 (AML grammar). */
 enum {
 	AML_ZERO_OP = 0x00,
@@ -76,18 +78,12 @@ static uint8_t *reserve(struct aml_buf *b, size_t n)
 	return p;
 }
 
-static void store_le(uint8_t *p, uint64_t v, unsigned nbytes)
-{
-	for (unsigned i = 0; i < nbytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void put_le(struct aml_buf *b, uint64_t v, unsigned nbytes)
 {
 	uint8_t *p = reserve(b, nbytes);
 
 	if (p)
-		store_le(p, v, nbytes);
+		put_le_n(p, v, nbytes);
 }
 
 void aml_put8(struct aml_buf *b, uint8_t v)
@@ -139,7 +135,7 @@ static void patch_le(struct aml_buf *b, size_t off, uint64_t v, unsigned nbytes)
 		set_error(b, -EINVAL);
 		return;
 	}
-	store_le(b->data + off, v, nbytes);
+	put_le_n(b->data + off, v, nbytes);
 }
 
 void aml_patch8(struct aml_buf *b, size_t off, uint8_t v)

@@ -19,15 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "tests/hostile/blkio.h"
 #include "tests/hostile/cases.h"
 #include "vhost_user/wire.h"
+#include "vmm/unix_socket.h"
+#include "vmm/util.h"
 
-#define BIT(n) (1ull << (n))
 #define BLK_FEATURES (BIT(2) | BIT(6) | BIT(9)) /* SEG_MAX, BLK_SIZE, FLUSH */
 #define PROTOCOL                                                                                   \
 	(BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                    \
@@ -470,26 +470,6 @@ static bool serve(struct backend *b, const struct vhost_user_msg *req)
 	return misreply(b, &reply);
 }
 
-static int listen_on(const char *path)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
-		int err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 static uint32_t parse_request(const char *text)
 {
 	uint32_t r;
@@ -609,7 +589,7 @@ int main(int argc, char **argv)
 	if (!b.io)
 		return 1;
 	blkio_init(b.io);
-	listen_fd = listen_on(path);
+	listen_fd = unix_socket_listen(path, 1, 0);
 	if (listen_fd < 0) {
 		fprintf(stderr, "hostile-backend: %s: %s\n", path, strerror(-listen_fd));
 		return 1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vhost_user/wire.h"
+#include "vmm/util.h"
 
 #define GF VHOST_USER_GET_FEATURES
 #define GVB VHOST_USER_GET_VRING_BASE
@@ -86,7 +87,7 @@ const struct hostile_case hostile_cases[] = {
     {"channel-waits-for-ack", ACT_CH_WAIT_FOR_ACK, BRQ, ENA, EXPECT_OK, NULL},
 };
 
-const unsigned hostile_ncases = sizeof(hostile_cases) / sizeof(hostile_cases[0]);
+const unsigned hostile_ncases = ARRAY_SIZE(hostile_cases);
 
 const struct hostile_case *hostile_case_find(const char *name)
 {

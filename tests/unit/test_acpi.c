@@ -7,18 +7,10 @@
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/aml.h"
 #include "tests/unit/check_main.h"
+#include "vmm/util.h"
 
 #define TABLES_GPA 0xe0000ull
 #define BIG 65536
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static uint8_t sum8(const uint8_t *p, size_t n)
 {
@@ -69,13 +61,13 @@ static const uint8_t *table_at(const struct tables *t, uint64_t gpa)
 
 	ck_assert_uint_ge(gpa, TABLES_GPA);
 	ck_assert_uint_le(off + 36, (uint64_t)t->len);
-	ck_assert_uint_le(off + le(t->buf + off + 4, 4), (uint64_t)t->len);
+	ck_assert_uint_le(off + get_le_n(t->buf + off + 4, 4), (uint64_t)t->len);
 	return t->buf + off;
 }
 
 static void check_table(const uint8_t *table, const char *sig)
 {
-	uint32_t len = (uint32_t)le(table + 4, 4);
+	uint32_t len = (uint32_t)get_le_n(table + 4, 4);
 
 	ck_assert_mem_eq(table, sig, 4);
 	ck_assert_uint_eq(sum8(table, len), 0);
@@ -95,16 +87,16 @@ static void build_and_walk(struct tables *t, const struct acpi_platform *p)
 	t->rsdp = t->buf;
 	ck_assert_mem_eq(t->rsdp, "RSD PTR ", 8);
 	ck_assert_uint_eq(t->rsdp[15], 2);
-	ck_assert_uint_eq(le(t->rsdp + 20, 4), 36);
+	ck_assert_uint_eq(get_le_n(t->rsdp + 20, 4), 36);
 	ck_assert_uint_eq(sum8(t->rsdp, 20), 0);
 	ck_assert_uint_eq(sum8(t->rsdp, 36), 0);
-	t->xsdt = table_at(t, le(t->rsdp + 24, 8));
+	t->xsdt = table_at(t, get_le_n(t->rsdp + 24, 8));
 	check_table(t->xsdt, "XSDT");
-	nentries = (unsigned)((le(t->xsdt + 4, 4) - 36) / 8);
+	nentries = (unsigned)((get_le_n(t->xsdt + 4, 4) - 36) / 8);
 	for (unsigned i = 0; i < nentries; i++) {
-		const uint8_t *table = table_at(t, le(t->xsdt + 36 + 8 * i, 8));
+		const uint8_t *table = table_at(t, get_le_n(t->xsdt + 36 + 8 * i, 8));
 
-		ck_assert_uint_eq(sum8(table, le(table + 4, 4)), 0);
+		ck_assert_uint_eq(sum8(table, get_le_n(table + 4, 4)), 0);
 		if (!memcmp(table, "FACP", 4))
 			t->fadt = table;
 		else if (!memcmp(table, "APIC", 4))
@@ -118,7 +110,7 @@ static void build_and_walk(struct tables *t, const struct acpi_platform *p)
 	ck_assert_ptr_nonnull(t->madt);
 	check_table(t->fadt, "FACP");
 	check_table(t->madt, "APIC");
-	t->dsdt = table_at(t, le(t->fadt + 140, 8));
+	t->dsdt = table_at(t, get_le_n(t->fadt + 140, 8));
 	check_table(t->dsdt, "DSDT");
 }
 
@@ -136,18 +128,18 @@ START_TEST(linkage_and_checksums)
 	build_and_walk(&t, &p);
 	ck_assert_ptr_nonnull(t.mcfg);
 	check_table(t.mcfg, "MCFG");
-	ck_assert_uint_eq(le(t.mcfg + 4, 4), 60);
-	ck_assert_uint_eq(le(t.mcfg + 44, 8), 0xb0000000);
-	ck_assert_uint_eq(le(t.mcfg + 52, 2), 0);
+	ck_assert_uint_eq(get_le_n(t.mcfg + 4, 4), 60);
+	ck_assert_uint_eq(get_le_n(t.mcfg + 44, 8), 0xb0000000);
+	ck_assert_uint_eq(get_le_n(t.mcfg + 52, 2), 0);
 	ck_assert_uint_eq(t.mcfg[54], 0);
 	ck_assert_uint_eq(t.mcfg[55], 0);
 	ck_assert_uint_eq(t.xsdt[8], 1);
 	ck_assert_uint_eq(t.dsdt[8], 2);
-	ck_assert(contains(t.dsdt, le(t.dsdt + 4, 4), "_S5_", 4));
-	ck_assert(contains(t.dsdt, le(t.dsdt + 4, 4), "PCI0", 4));
-	ck_assert(contains(t.dsdt, le(t.dsdt + 4, 4), "QEMU0001", 8));
+	ck_assert(contains(t.dsdt, get_le_n(t.dsdt + 4, 4), "_S5_", 4));
+	ck_assert(contains(t.dsdt, get_le_n(t.dsdt + 4, 4), "PCI0", 4));
+	ck_assert(contains(t.dsdt, get_le_n(t.dsdt + 4, 4), "QEMU0001", 8));
 	aml_eisaid_encode("PNP0A08", &eisa);
-	ck_assert(contains(t.dsdt, le(t.dsdt + 4, 4), &eisa, 4));
+	ck_assert(contains(t.dsdt, get_le_n(t.dsdt + 4, 4), &eisa, 4));
 	/* Every table starts 16-byte aligned (the XSDT holds 64-bit entries). */
 	ck_assert_uint_eq((uintptr_t)(t.xsdt - t.buf) % 16, 0);
 	ck_assert_uint_eq((uintptr_t)(t.dsdt - t.buf) % 16, 0);
@@ -163,10 +155,10 @@ START_TEST(no_pci_no_mcfg)
 	p.com1_port = 0;
 	build_and_walk(&t, &p);
 	ck_assert_ptr_null(t.mcfg);
-	ck_assert(!contains(t.dsdt, le(t.dsdt + 4, 4), "PCI0", 4));
-	ck_assert(!contains(t.dsdt, le(t.dsdt + 4, 4), "QEMU0001", 8));
-	ck_assert(!contains(t.dsdt, le(t.dsdt + 4, 4), "COM1", 4));
-	ck_assert(contains(t.dsdt, le(t.dsdt + 4, 4), "_S5_", 4));
+	ck_assert(!contains(t.dsdt, get_le_n(t.dsdt + 4, 4), "PCI0", 4));
+	ck_assert(!contains(t.dsdt, get_le_n(t.dsdt + 4, 4), "QEMU0001", 8));
+	ck_assert(!contains(t.dsdt, get_le_n(t.dsdt + 4, 4), "COM1", 4));
+	ck_assert(contains(t.dsdt, get_le_n(t.dsdt + 4, 4), "_S5_", 4));
 }
 END_TEST
 
@@ -179,8 +171,8 @@ static void check_madt(unsigned ncpus)
 
 	build_and_walk(&t, &p);
 	ck_assert_uint_eq(t.madt[8], 4);
-	ck_assert_uint_eq(le(t.madt + 36, 4), 0xfee00000);
-	end = t.madt + le(t.madt + 4, 4);
+	ck_assert_uint_eq(get_le_n(t.madt + 36, 4), 0xfee00000);
+	end = t.madt + get_le_n(t.madt + 4, 4);
 	for (e = t.madt + 44; e < end; e += e[1]) {
 		ck_assert_uint_ge(e[1], 2);
 		switch (e[0]) {
@@ -188,20 +180,20 @@ static void check_madt(unsigned ncpus)
 			ck_assert_uint_eq(e[1], 8);
 			ck_assert_uint_eq(e[2], nlapic); /* UID */
 			ck_assert_uint_eq(e[3], nlapic); /* APIC id */
-			ck_assert_uint_eq(le(e + 4, 4) & 1, 1);
+			ck_assert_uint_eq(get_le_n(e + 4, 4) & 1, 1);
 			nlapic++;
 			break;
 		case 1:
 			ck_assert_uint_eq(e[1], 12);
-			ck_assert_uint_eq(le(e + 4, 4), 0xfec00000);
-			ck_assert_uint_eq(le(e + 8, 4), 0);
+			ck_assert_uint_eq(get_le_n(e + 4, 4), 0xfec00000);
+			ck_assert_uint_eq(get_le_n(e + 8, 4), 0);
 			nioapic++;
 			break;
 		case 2:
 			ck_assert_uint_eq(e[1], 10);
 			ck_assert_uint_eq(e[2], 0);
 			ck_assert_uint_eq(e[3], 0);
-			ck_assert_uint_eq(le(e + 4, 4), 2);
+			ck_assert_uint_eq(get_le_n(e + 4, 4), 2);
 			niso++;
 			break;
 		case 4:
@@ -236,7 +228,7 @@ static void check_gas_io8(const uint8_t *gas, uint16_t port)
 	ck_assert_uint_eq(gas[1], 8);
 	ck_assert_uint_eq(gas[2], 0);
 	ck_assert_uint_eq(gas[3], 1); /* byte access */
-	ck_assert_uint_eq(le(gas + 4, 8), port);
+	ck_assert_uint_eq(get_le_n(gas + 4, 8), port);
 }
 
 START_TEST(fadt_fields)
@@ -247,19 +239,19 @@ START_TEST(fadt_fields)
 	uint16_t boot;
 
 	build_and_walk(&t, &p);
-	ck_assert_uint_eq(le(t.fadt + 4, 4), 276);
+	ck_assert_uint_eq(get_le_n(t.fadt + 4, 4), 276);
 	ck_assert_uint_eq(t.fadt[8], 6);
-	ck_assert_uint_eq(t.fadt[131], 0);	   /* minor version: ACPI 6.0 */
-	ck_assert_uint_eq(le(t.fadt + 36, 4), 0);  /* no FACS */
-	ck_assert_uint_eq(le(t.fadt + 40, 4), 0);  /* DSDT only through X_DSDT */
-	ck_assert_uint_eq(le(t.fadt + 46, 2), 0);  /* no SCI */
-	ck_assert_uint_eq(le(t.fadt + 64, 4), 0);  /* no PM1a control block */
-	ck_assert_uint_eq(le(t.fadt + 132, 8), 0); /* no X_FACS */
-	ck_assert_uint_eq(le(t.fadt + 140, 8), TABLES_GPA + (uint64_t)(t.dsdt - t.buf));
-	flags = (uint32_t)le(t.fadt + 112, 4);
+	ck_assert_uint_eq(t.fadt[131], 0);		 /* minor version: ACPI 6.0 */
+	ck_assert_uint_eq(get_le_n(t.fadt + 36, 4), 0);	 /* no FACS */
+	ck_assert_uint_eq(get_le_n(t.fadt + 40, 4), 0);	 /* DSDT only through X_DSDT */
+	ck_assert_uint_eq(get_le_n(t.fadt + 46, 2), 0);	 /* no SCI */
+	ck_assert_uint_eq(get_le_n(t.fadt + 64, 4), 0);	 /* no PM1a control block */
+	ck_assert_uint_eq(get_le_n(t.fadt + 132, 8), 0); /* no X_FACS */
+	ck_assert_uint_eq(get_le_n(t.fadt + 140, 8), TABLES_GPA + (uint64_t)(t.dsdt - t.buf));
+	flags = (uint32_t)get_le_n(t.fadt + 112, 4);
 	ck_assert_uint_eq(flags & (1u << 20), 1u << 20); /* HW_REDUCED_ACPI */
 	ck_assert_uint_eq(flags & (1u << 10), 1u << 10); /* RESET_REG_SUP */
-	boot = (uint16_t)le(t.fadt + 109, 2);
+	boot = (uint16_t)get_le_n(t.fadt + 109, 2);
 	ck_assert_uint_eq(boot & (1u << 0), 0);	      /* no legacy devices */
 	ck_assert_uint_eq(boot & (1u << 1), 0);	      /* no 8042 */
 	ck_assert_uint_eq(boot & (1u << 2), 1u << 2); /* no VGA */
@@ -272,7 +264,7 @@ START_TEST(fadt_fields)
 
 	p.cmos_rtc = true;
 	build_and_walk(&t, &p);
-	ck_assert_uint_eq(le(t.fadt + 109, 2) & (1u << 5), 0);
+	ck_assert_uint_eq(get_le_n(t.fadt + 109, 2) & (1u << 5), 0);
 }
 END_TEST
 
@@ -285,7 +277,7 @@ START_TEST(too_small_is_enospc_without_overrun)
 	const size_t sizes[] = {0, 1, 35, 36, 200, (size_t)n / 2, (size_t)n - 1};
 
 	ck_assert_int_gt(n, 0);
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		memset(buf, 0xa5, sizeof(buf));
 		ck_assert_int_eq(acpi_build(buf, sizes[i], TABLES_GPA, &p, &rsdp), -ENOSPC);
 		for (size_t j = sizes[i]; j < sizeof(buf); j++)
@@ -359,7 +351,7 @@ START_TEST(iasl_roundtrip)
 	snprintf(path, sizeof(path), "%s/dsdt.dat", dir);
 	f = fopen(path, "wb");
 	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(t.dsdt, 1, le(t.dsdt + 4, 4), f), le(t.dsdt + 4, 4));
+	ck_assert_uint_eq(fwrite(t.dsdt, 1, get_le_n(t.dsdt + 4, 4), f), get_le_n(t.dsdt + 4, 4));
 	fclose(f);
 	/* iasl exits non-zero on errors; the recompiled body must match ours byte for byte. */
 	snprintf(cmd, sizeof(cmd),

@@ -4,15 +4,7 @@
 
 #include "arch/x86_64/aml.h"
 #include "tests/unit/check_main.h"
-
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
+#include "vmm/util.h"
 
 /* Decodes a PkgLength field; returns its byte count and stores the value. */
 static unsigned pkglen_decode(const uint8_t *p, uint32_t *value)
@@ -47,7 +39,7 @@ START_TEST(pkglen_raw_boundaries)
 	};
 	uint8_t out[4];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint32_t back;
 
 		memset(out, 0xaa, sizeof(out));
@@ -71,7 +63,7 @@ START_TEST(pkglen_counts_itself)
 	};
 	uint8_t out[4];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint32_t value;
 
 		ck_assert_uint_eq(aml_pkglen_for_body(cases[i].body, out), cases[i].n);
@@ -89,7 +81,7 @@ START_TEST(pkg_end_inserts_length)
 	static const size_t sizes[] = {0, 62, 63, 64, 4093, 4094, 5000};
 	struct aml_buf b;
 
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		size_t mark, body = sizes[i];
 		uint32_t value;
 		unsigned n;
@@ -184,7 +176,7 @@ START_TEST(namestring_forms)
 		    14);
 	expect_name("\\", "\\\x00", 2);
 	expect_name("^^FOO", "^^FOO_", 6);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		uint8_t data[32];
 		struct aml_buf b;
 
@@ -281,10 +273,10 @@ START_TEST(address_descriptors)
 	ck_assert_int_eq(b.err, 0);
 	ck_assert_uint_eq(b.len, 46);
 	ck_assert_uint_eq(data[0], 0x8a);
-	ck_assert_uint_eq(le(data + 1, 2), 43);
+	ck_assert_uint_eq(get_le_n(data + 1, 2), 43);
 	ck_assert_uint_eq(data[4], 0x0c); /* producer, min and max fixed */
-	ck_assert_uint_eq(le(data + 14, 8), 0x100000000ull);
-	ck_assert_uint_eq(le(data + 38, 8), 0x100000000ull); /* length */
+	ck_assert_uint_eq(get_le_n(data + 14, 8), 0x100000000ull);
+	ck_assert_uint_eq(get_le_n(data + 38, 8), 0x100000000ull); /* length */
 
 	aml_buf_init(&b, data, sizeof(data));
 	aml_res_word_io(&b, 0, 0xffff); /* length 0x10000 does not fit a Word */

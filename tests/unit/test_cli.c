@@ -3,6 +3,7 @@
 
 #include "tests/unit/check_main.h"
 #include "vmm/cli.h"
+#include "vmm/util.h"
 
 static enum cli_result parse(struct vm_config *cfg, char *msg, int argc, char **argv)
 {
@@ -12,7 +13,7 @@ static enum cli_result parse(struct vm_config *cfg, char *msg, int argc, char **
 #define PARSE(...)                                                                                 \
 	({                                                                                         \
 		char *argv_[] = {"vmm", __VA_ARGS__, NULL};                                        \
-		parse(&cfg, msg, (int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_);              \
+		parse(&cfg, msg, (int)ARRAY_SIZE(argv_) - 1, argv_);                               \
 	})
 
 START_TEST(test_sizes)

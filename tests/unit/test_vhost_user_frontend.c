@@ -7,8 +7,8 @@
 
 #include "tests/unit/check_main.h"
 #include "vhost_user/frontend.h"
+#include "vmm/util.h"
 
-#define BIT(n) (1ull << (n))
 #define F_BLK_SIZE BIT(6)
 
 /* What the fake back-end does; zero-initialised means "behave". */

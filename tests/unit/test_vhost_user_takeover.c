@@ -15,8 +15,8 @@
 #include "vhost_user/device/internal.h"
 #include "tests/lib/vq_driver.h"
 #include "vmm/vm.h"
+#include "vmm/util.h"
 
-#define BIT(n) (1ull << (n))
 #define RAM_SIZE (4u << 20)
 #define QSIZE 16
 #define NQ 5
@@ -212,7 +212,7 @@ START_TEST(empty_chains_get_length_zero)
 	vu_takeover_serve_fn fns[] = {vu_takeover_blk, vu_takeover_fs, vu_takeover_net_tx,
 				      vu_takeover_net_ctrl};
 
-	for (unsigned i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(fns); i++) {
 		const struct virtq_chain *c = offer_and_pop(f, nothing, 2);
 
 		ck_assert_uint_eq(c->nbufs, 0);

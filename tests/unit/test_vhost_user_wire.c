@@ -12,6 +12,8 @@
 
 #include "tests/unit/check_main.h"
 #include "vhost_user/wire.h"
+#include "vhost_user/wire_gpu.h"
+#include "vmm/util.h"
 
 static int count_open_fds(void)
 {
@@ -448,6 +450,106 @@ START_TEST(names)
 }
 END_TEST
 
+/* A request the frontend sends, and the payload size it sends it with. */
+struct sent_request {
+	uint32_t request;
+	uint32_t size;
+};
+
+static void assert_fixed(const struct vhost_user_size *size, uint32_t bytes, uint32_t request)
+{
+	ck_assert_msg(size->min == bytes && size->max == bytes, "%s: %u..%u, want %u",
+		      vhost_user_request_name(request), size->min, size->max, bytes);
+}
+
+START_TEST(table_covers_every_request_the_frontend_sends)
+{
+	const uint32_t state = sizeof(struct vhost_user_vring_state);
+	const struct sent_request sent[] = {
+	    {VHOST_USER_GET_FEATURES, 0},
+	    {VHOST_USER_SET_FEATURES, sizeof(uint64_t)},
+	    {VHOST_USER_SET_OWNER, 0},
+	    {VHOST_USER_GET_PROTOCOL_FEATURES, 0},
+	    {VHOST_USER_SET_PROTOCOL_FEATURES, sizeof(uint64_t)},
+	    {VHOST_USER_GET_QUEUE_NUM, 0},
+	    {VHOST_USER_SET_BACKEND_REQ_FD, 0},
+	    {VHOST_USER_SET_VRING_NUM, state},
+	    {VHOST_USER_SET_VRING_ADDR, sizeof(struct vhost_user_vring_addr)},
+	    {VHOST_USER_SET_VRING_BASE, state},
+	    {VHOST_USER_GET_VRING_BASE, state},
+	    {VHOST_USER_SET_VRING_KICK, sizeof(uint64_t)},
+	    {VHOST_USER_SET_VRING_CALL, sizeof(uint64_t)},
+	    {VHOST_USER_SET_VRING_ENABLE, state},
+	    {VHOST_USER_SET_STATUS, sizeof(uint64_t)},
+	    {VHOST_USER_GET_STATUS, 0},
+	    {VHOST_USER_RESET_DEVICE, 0},
+	    {VHOST_USER_GPU_SET_SOCKET, 0},
+	    {VHOST_USER_GET_SHMEM_CONFIG, 0},
+	};
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(sent); i++) {
+		const struct vhost_user_msg_info *info = vhost_user_request_info(sent[i].request);
+
+		ck_assert_msg(info != NULL, "request %u has no table entry", sent[i].request);
+		ck_assert_str_eq(info->name, vhost_user_request_name(sent[i].request));
+		assert_fixed(&info->size, sent[i].size, sent[i].request);
+	}
+	for (i = 1; i < VHOST_USER_REQUEST_MAX; i++)
+		ck_assert_ptr_nonnull(vhost_user_request_info(i));
+	for (i = 1; i < VHOST_USER_BACKEND_REQUEST_MAX; i++)
+		ck_assert_ptr_nonnull(vhost_user_backend_request_info(i));
+	for (i = 1; i < GPU_DISPLAY_REQUEST_MAX; i++)
+		ck_assert_ptr_nonnull(vhost_user_gpu_msg_info(i));
+	ck_assert_ptr_null(vhost_user_request_info(0));
+	ck_assert_ptr_null(vhost_user_request_info(VHOST_USER_REQUEST_MAX));
+	ck_assert_ptr_null(vhost_user_gpu_msg_info(GPU_DISPLAY_REQUEST_MAX));
+}
+END_TEST
+
+START_TEST(table_sizes_match_the_wire_structs)
+{
+	const struct vhost_user_msg_info *mem = vhost_user_request_info(VHOST_USER_SET_MEM_TABLE);
+	const struct vhost_user_msg_info *cfg = vhost_user_request_info(VHOST_USER_GET_CONFIG);
+	const struct vhost_user_msg_info *shm =
+	    vhost_user_request_info(VHOST_USER_GET_SHMEM_CONFIG);
+	const struct vhost_user_msg_info *update = vhost_user_gpu_msg_info(GPU_DISPLAY_UPDATE);
+	struct vhost_user_reply_spec spec;
+
+	ck_assert_uint_eq(mem->size.min, VHOST_USER_MEMORY_SIZE(0));
+	ck_assert_uint_eq(mem->size.max, sizeof(struct vhost_user_memory));
+	ck_assert_uint_eq(cfg->size.min, VHOST_USER_CONFIG_HDR_SIZE);
+	ck_assert_uint_eq(cfg->reply.max, sizeof(struct vhost_user_config));
+	ck_assert(cfg->has_reply);
+	ck_assert_uint_eq(shm->reply.max, sizeof(struct vhost_user_shmem_config));
+	assert_fixed(&vhost_user_request_info(VHOST_USER_ADD_MEM_REG)->size,
+		     sizeof(struct vhost_user_single_region), VHOST_USER_ADD_MEM_REG);
+	assert_fixed(&vhost_user_request_info(VHOST_USER_SET_LOG_BASE)->size,
+		     sizeof(struct vhost_user_log), VHOST_USER_SET_LOG_BASE);
+	assert_fixed(&vhost_user_backend_request_info(VHOST_USER_BACKEND_SHMEM_MAP)->size,
+		     sizeof(struct vhost_user_shmem_map), 0);
+	assert_fixed(&vhost_user_backend_request_info(VHOST_USER_BACKEND_VRING_CALL)->size,
+		     sizeof(struct vhost_user_vring_state), 0);
+	assert_fixed(
+	    &vhost_user_backend_request_info(VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG)->size,
+	    sizeof(struct vhost_user_vring_area), 0);
+	assert_fixed(&vhost_user_gpu_msg_info(GPU_DISPLAY_CURSOR_UPDATE)->size,
+		     sizeof(struct gpu_display_cursor_update), 0);
+	assert_fixed(&vhost_user_gpu_msg_info(GPU_DISPLAY_DMABUF_SCANOUT)->size,
+		     sizeof(struct gpu_display_dmabuf_scanout), 0);
+	ck_assert_uint_eq(update->size.min, sizeof(struct gpu_display_update));
+	ck_assert_uint_gt(update->size.max, update->size.min);
+	/* Replies: GET_* answer with their own payload, everything else with the ack u64. */
+	spec = vhost_user_reply_spec_of(VHOST_USER_GET_VRING_BASE);
+	ck_assert_uint_eq(spec.min_size, sizeof(struct vhost_user_vring_state));
+	ck_assert_uint_eq(spec.max_size, sizeof(struct vhost_user_vring_state));
+	spec = vhost_user_reply_spec_of(VHOST_USER_SET_VRING_ADDR);
+	ck_assert_uint_eq(spec.min_size, VHOST_USER_ACK_SIZE);
+	ck_assert_uint_eq(spec.max_size, VHOST_USER_ACK_SIZE);
+	ck_assert_uint_eq(spec.request, VHOST_USER_SET_VRING_ADDR);
+}
+END_TEST
+
 static Suite *wire_suite(void)
 {
 	Suite *s = suite_create("vhost_user_wire");
@@ -467,6 +569,8 @@ static Suite *wire_suite(void)
 	tcase_add_test(tc, send_queue_full_sends_and_failure_names_first);
 	tcase_add_test(tc, error_text_names_everything);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, table_covers_every_request_the_frontend_sends);
+	tcase_add_test(tc, table_sizes_match_the_wire_structs);
 	suite_add_tcase(s, tc);
 	return s;
 }

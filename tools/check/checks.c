@@ -9,8 +9,8 @@
 
 #include "tools/check/check.h"
 #include "vhost_user/frontend_internal.h"
+#include "vmm/util.h"
 
-#define BIT(n) (1ull << (n))
 #define PF(x) BIT(VHOST_USER_PROTOCOL_F_##x)
 
 void check_row(struct checker *c, const char *name, enum check_result result, const char *rule,
@@ -152,7 +152,7 @@ static void check_protocol_deps(struct checker *c, uint64_t p)
 	char missing[200] = "";
 	size_t i, used = 0;
 
-	for (i = 0; i < sizeof(protocol_deps) / sizeof(protocol_deps[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(protocol_deps); i++) {
 		uint64_t lack = protocol_deps[i].needs & ~p;
 
 		if (!(p & BIT(protocol_deps[i].bit)) || !lack)

@@ -19,8 +19,7 @@
 #include <unistd.h>
 
 #include "tools/check/check.h"
-
-#define BIT(n) (1ull << (n))
+#include "vmm/util.h"
 
 struct options {
 	const char *type, *socket, *trace_file;

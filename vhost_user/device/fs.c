@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define BIT(n) (1ull << (n))
+#include "vmm/util.h"
 #define FS_TAG_LEN 36
 #define FS_CFG_NUM_QUEUES 36 /* config: tag[36], le32 num_request_queues */
 #define FS_F_NOTIFICATION 0

@@ -16,7 +16,7 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-#define BIT(n) (1ull << (n))
+#include "vmm/util.h"
 #define DRAIN_LIMIT_MS 1000 /* how long pause waits for in-flight requests */
 
 static void signal_fd(int fd)

@@ -11,7 +11,7 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-#define BIT(n) (1ull << (n))
+#include "vmm/util.h"
 
 /* The chain's buffers, never more than the array holds whatever nbufs says. */
 static unsigned chain_bufs(const struct virtq_chain *c)

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vhost_user/frontend.h"
 #include "vhost_user/display/internal.h"
+#include "vhost_user/frontend.h"
+#include "vmm/util.h"
 
-#define BIT(n) (1ull << (n))
 #define OFFERED_FEATURES BIT(GPU_DISPLAY_PROTOCOL_F_EDID)
 #define RX_MAX_FDS 4
 #define RX_IOV_MAX 64
@@ -27,22 +27,9 @@
 
 static const char *request_name(uint32_t request)
 {
-	static const char *const names[GPU_DISPLAY_REQUEST_MAX] = {
-	    [GPU_DISPLAY_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
-	    [GPU_DISPLAY_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
-	    [GPU_DISPLAY_GET_DISPLAY_INFO] = "GET_DISPLAY_INFO",
-	    [GPU_DISPLAY_CURSOR_POS] = "CURSOR_POS",
-	    [GPU_DISPLAY_CURSOR_POS_HIDE] = "CURSOR_POS_HIDE",
-	    [GPU_DISPLAY_CURSOR_UPDATE] = "CURSOR_UPDATE",
-	    [GPU_DISPLAY_SCANOUT] = "SCANOUT",
-	    [GPU_DISPLAY_UPDATE] = "UPDATE",
-	    [GPU_DISPLAY_DMABUF_SCANOUT] = "DMABUF_SCANOUT",
-	    [GPU_DISPLAY_DMABUF_UPDATE] = "DMABUF_UPDATE",
-	    [GPU_DISPLAY_GET_EDID] = "GET_EDID",
-	    [GPU_DISPLAY_DMABUF_SCANOUT2] = "DMABUF_SCANOUT2",
-	};
+	const struct vhost_user_msg_info *info = vhost_user_gpu_msg_info(request);
 
-	return request < GPU_DISPLAY_REQUEST_MAX && names[request] ? names[request] : "UNKNOWN";
+	return info ? info->name : "UNKNOWN";
 }
 
 int gpu_display_init(struct gpu_display *d, const char *name, const struct gpu_display_config *cfg)
@@ -66,13 +53,17 @@ int gpu_display_init(struct gpu_display *d, const char *name, const struct gpu_d
 
 static void rx_reset(struct gpu_display *d)
 {
-	unsigned i;
-
-	for (i = 0; i < d->rx.nfds; i++)
-		close(d->rx.fds[i]);
+	vhost_user_close_fds(d->rx.in.fds, d->rx.in.n);
 	memset(&d->rx, 0, sizeof(d->rx));
 	d->rx.phase = RX_HEADER;
 	d->rx.want = sizeof(d->rx.hdr);
+	d->rx.in.max = RX_MAX_FDS;
+}
+
+/* Too many descriptors, or some were lost: the message is read to its end, then refused. */
+static bool rx_bad_fds(const struct gpu_display_rx *rx)
+{
+	return rx->in.dropped || rx->in.truncated;
 }
 
 static void close_socket(struct gpu_display *d, const char *why)
@@ -124,44 +115,14 @@ void gpu_display_close(struct gpu_display *d)
 	gpu_fb_free_all(d);
 }
 
-/* Writes all of buf, waiting for room at most REPLY_TIMEOUT_MS overall. */
-static int send_all(int fd, const uint8_t *buf, size_t len)
-{
-	int64_t deadline = monotonic_ms() + REPLY_TIMEOUT_MS;
-
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-		int64_t left;
-
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
-		left = deadline - monotonic_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		poll(&pfd, 1, (int)left);
-	}
-	return 0;
-}
-
 static int send_reply(struct gpu_display *d, uint32_t request, const void *payload, uint32_t size)
 {
-	uint8_t buf[sizeof(struct gpu_display_msg_header) + sizeof(struct virtio_gpu_resp_edid)];
 	struct gpu_display_msg_header hdr = {
 	    .request = request, .flags = GPU_DISPLAY_FLAG_REPLY, .size = size};
-	int err;
+	struct iovec iov[2] = {{.iov_base = &hdr, .iov_len = sizeof(hdr)},
+			       {.iov_base = (void *)payload, .iov_len = size}};
+	int err = vhost_user_sendmsg_fds(d->fd, iov, 2, NULL, 0, REPLY_TIMEOUT_MS);
 
-	if (size > sizeof(buf) - sizeof(hdr))
-		return -EMSGSIZE;
-	memcpy(buf, &hdr, sizeof(hdr));
-	if (size)
-		memcpy(buf + sizeof(hdr), payload, size);
-	err = send_all(d->fd, buf, sizeof(hdr) + size);
 	if (err) {
 		close_socket(d, "reply could not be sent");
 		return err;
@@ -220,7 +181,7 @@ static int set_features(struct gpu_display *d, uint64_t features)
 static int dispatch(struct gpu_display *d)
 {
 	struct gpu_display_rx *rx = &d->rx;
-	int fd = rx->nfds ? rx->fds[0] : -1;
+	int fd = rx->in.n ? rx->in.fds[0] : -1;
 	int err = 0;
 	uint64_t u64;
 
@@ -257,7 +218,7 @@ static int dispatch(struct gpu_display *d)
 			  rx->fixed.update.height, rx->fixed.update.x, rx->fixed.update.y);
 		break;
 	case GPU_DISPLAY_DMABUF_SCANOUT:
-		rx->nfds = 0; /* ownership passes to the handler */
+		rx->in.n = 0; /* ownership passes to the handler */
 		err = gpu_fb_dmabuf_scanout(d, &rx->fixed.dmabuf_scanout, fd);
 		break;
 	case GPU_DISPLAY_DMABUF_UPDATE:
@@ -270,42 +231,23 @@ static int dispatch(struct gpu_display *d)
 	return 0;
 }
 
-/* Fixed payload bytes a request carries, or -1 for requests we do not serve. */
-static int fixed_size(uint32_t request)
+/* The table's entry for a request we serve, or NULL. */
+static const struct vhost_user_msg_info *served_info(uint32_t request)
 {
-	switch (request) {
-	case GPU_DISPLAY_GET_PROTOCOL_FEATURES:
-	case GPU_DISPLAY_GET_DISPLAY_INFO:
-		return 0;
-	case GPU_DISPLAY_SET_PROTOCOL_FEATURES:
-		return sizeof(uint64_t);
-	case GPU_DISPLAY_GET_EDID:
-		/* Served even if EDID was not negotiated: the back-end waits for an answer. */
-		return sizeof(uint32_t);
-	case GPU_DISPLAY_CURSOR_POS:
-	case GPU_DISPLAY_CURSOR_POS_HIDE:
-		return sizeof(struct gpu_display_cursor_pos);
-	case GPU_DISPLAY_CURSOR_UPDATE:
-		return sizeof(struct gpu_display_cursor_update);
-	case GPU_DISPLAY_SCANOUT:
-		return sizeof(struct gpu_display_scanout_msg);
-	case GPU_DISPLAY_UPDATE:
-	case GPU_DISPLAY_DMABUF_UPDATE:
-		return sizeof(struct gpu_display_update);
-	case GPU_DISPLAY_DMABUF_SCANOUT:
-		return sizeof(struct gpu_display_dmabuf_scanout);
-	default: /* DMABUF_SCANOUT2 included: DMABUF2 is never offered */
-		return -1;
-	}
+	/* DMABUF_SCANOUT2 is not served: DMABUF2 is never offered. */
+	if (request == GPU_DISPLAY_DMABUF_SCANOUT2)
+		return NULL;
+	/* GET_EDID is served even if EDID was not negotiated: the back-end waits for an answer. */
+	return vhost_user_gpu_msg_info(request);
 }
 
 /* Checks a header; on refusal the payload is skipped, never interpreted. */
-static bool header_acceptable(struct gpu_display *d, int fixed)
+static bool header_acceptable(struct gpu_display *d, const struct vhost_user_msg_info *info)
 {
 	const struct gpu_display_msg_header *h = &d->rx.hdr;
 	const char *name = request_name(h->request);
 
-	if (fixed < 0) {
+	if (!info) {
 		refuse(d, "%s: request %u (%s) not supported here", d->name, h->request, name);
 		return false;
 	}
@@ -317,10 +259,9 @@ static bool header_acceptable(struct gpu_display *d, int fixed)
 		refuse(d, "%s: %s: unexpected reply flag (flags 0x%x)", d->name, name, h->flags);
 		return false;
 	}
-	if (h->request == GPU_DISPLAY_UPDATE ? h->size < (uint32_t)fixed
-					     : h->size != (uint32_t)fixed) {
-		refuse(d, "%s: %s: payload size %u, expected %s%d", d->name, name, h->size,
-		       h->request == GPU_DISPLAY_UPDATE ? "at least " : "", fixed);
+	if (h->size < info->size.min || h->size > info->size.max) {
+		refuse(d, "%s: %s: payload size %u, expected %s%u", d->name, name, h->size,
+		       info->size.max > info->size.min ? "at least " : "", info->size.min);
 		return false;
 	}
 	return true;
@@ -330,9 +271,9 @@ static bool fds_acceptable(struct gpu_display *d)
 {
 	unsigned allowed = d->rx.hdr.request == GPU_DISPLAY_DMABUF_SCANOUT ? 1 : 0;
 
-	if (d->rx.nfds > allowed) {
+	if (d->rx.in.n > allowed) {
 		refuse(d, "%s: %s: %u descriptors attached, at most %u allowed", d->name,
-		       request_name(d->rx.hdr.request), d->rx.nfds, allowed);
+		       request_name(d->rx.hdr.request), d->rx.in.n, allowed);
 		return false;
 	}
 	return true;
@@ -350,19 +291,20 @@ static void start_discard(struct gpu_display *d)
 static int phase_done(struct gpu_display *d)
 {
 	struct gpu_display_rx *rx = &d->rx;
-	int fixed, err = 0;
+	const struct vhost_user_msg_info *info;
+	int err = 0;
 
 	if (rx->phase == RX_HEADER) {
 		if (rx->hdr.request < GPU_DISPLAY_REQUEST_MAX)
 			d->stats.messages[rx->hdr.request]++;
 		rx->left = rx->hdr.size;
-		fixed = fixed_size(rx->hdr.request);
+		info = served_info(rx->hdr.request);
 		rx->got = 0;
-		if (rx->bad_fds || !header_acceptable(d, fixed)) {
+		if (rx_bad_fds(rx) || !header_acceptable(d, info)) {
 			start_discard(d);
 		} else {
 			rx->phase = RX_FIXED;
-			rx->want = (size_t)fixed;
+			rx->want = info->size.min;
 		}
 	} else if (rx->phase == RX_FIXED && rx->hdr.request == GPU_DISPLAY_UPDATE) {
 		rx->got = 0;
@@ -374,7 +316,7 @@ static int phase_done(struct gpu_display *d)
 	if (rx->left > 0 || (rx->phase == RX_FIXED && rx->got < rx->want))
 		return 0;
 	/* The whole message is in. */
-	if (!rx->refused && !rx->bad_fds && fds_acceptable(d))
+	if (!rx->refused && !rx_bad_fds(rx) && fds_acceptable(d))
 		err = dispatch(d);
 	else if (!rx->refused)
 		d->stats.refused++;
@@ -409,55 +351,18 @@ static unsigned rx_iov(struct gpu_display *d, struct iovec *iov, uint8_t *scratc
 }
 
 /*
- * Keeps descriptors that arrived, up to RX_MAX_FDS. Too many, or a
- * truncated control message, poison the message: it is read to its end
- * (framing stays intact) and then refused.
+ * One recvmsg; returns bytes read (> 0), -EAGAIN, or another -errno (channel
+ * dead). Descriptors beyond RX_MAX_FDS, or a truncated control message,
+ * poison the message: it is read to its end (framing stays intact) and then
+ * refused.
  */
-static void rx_take_fds(struct gpu_display *d, struct msghdr *mh)
-{
-	struct cmsghdr *c;
-
-	if (mh->msg_flags & MSG_CTRUNC)
-		d->rx.bad_fds = true;
-	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		int *fds = (int *)CMSG_DATA(c);
-		size_t i, n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++) {
-			if (d->rx.nfds < RX_MAX_FDS) {
-				d->rx.fds[d->rx.nfds++] = fds[i];
-			} else {
-				close(fds[i]);
-				d->rx.bad_fds = true;
-			}
-		}
-	}
-}
-
-/* One recvmsg; returns bytes read (> 0), -EAGAIN, or another -errno (channel dead). */
 static ssize_t rx_once(struct gpu_display *d)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 8)];
-	} control;
 	uint8_t scratch[4096];
 	struct iovec iov[RX_IOV_MAX];
-	struct msghdr mh = {
-	    .msg_iov = iov, .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
-	ssize_t n;
+	unsigned niov = rx_iov(d, iov, scratch, sizeof(scratch));
 
-	mh.msg_iovlen = rx_iov(d, iov, scratch, sizeof(scratch));
-	n = recvmsg(d->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EINTR ? -EAGAIN : -errno;
-	rx_take_fds(d, &mh);
-	if (n == 0)
-		return -ECONNRESET;
-	return n;
+	return vhost_user_recvmsg_fds(d->fd, iov, niov, &d->rx.in);
 }
 
 int gpu_display_handle_readable(struct gpu_display *d)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vhost_user/wire_gpu.h"
 #include "vmm/log.h"
 
 struct vhost_user_frontend;
@@ -25,61 +26,7 @@ struct gpu_vnc;
 #define GPU_DISPLAY_MAX_SCANOUTS 16 /* VIRTIO_GPU_MAX_SCANOUTS */
 #define GPU_DISPLAY_MAX_DIM 16384u
 #define GPU_DISPLAY_MAX_FB_BYTES (256u << 20)
-#define GPU_DISPLAY_CURSOR_DIM 64u
 #define GPU_DISPLAY_EDID_SIZE 128u
-
-/* Display protocol requests (back-end to us). */
-enum gpu_display_request {
-	GPU_DISPLAY_GET_PROTOCOL_FEATURES = 1,
-	GPU_DISPLAY_SET_PROTOCOL_FEATURES = 2,
-	GPU_DISPLAY_GET_DISPLAY_INFO = 3,
-	GPU_DISPLAY_CURSOR_POS = 4,
-	GPU_DISPLAY_CURSOR_POS_HIDE = 5,
-	GPU_DISPLAY_CURSOR_UPDATE = 6,
-	GPU_DISPLAY_SCANOUT = 7,
-	GPU_DISPLAY_UPDATE = 8,
-	GPU_DISPLAY_DMABUF_SCANOUT = 9,
-	GPU_DISPLAY_DMABUF_UPDATE = 10,
-	GPU_DISPLAY_GET_EDID = 11,
-	GPU_DISPLAY_DMABUF_SCANOUT2 = 12,
-	GPU_DISPLAY_REQUEST_MAX
-};
-
-#define GPU_DISPLAY_FLAG_REPLY 0x4u
-#define GPU_DISPLAY_PROTOCOL_F_EDID 0
-#define GPU_DISPLAY_PROTOCOL_F_DMABUF2 1
-
-/* Payload layouts as they travel (packed, native byte order). */
-struct gpu_display_msg_header {
-	uint32_t request;
-	uint32_t flags;
-	uint32_t size;
-} __attribute__((packed));
-
-struct gpu_display_cursor_pos {
-	uint32_t scanout_id, x, y;
-} __attribute__((packed));
-
-struct gpu_display_cursor_update {
-	struct gpu_display_cursor_pos pos;
-	uint32_t hot_x, hot_y;
-	uint32_t data[GPU_DISPLAY_CURSOR_DIM * GPU_DISPLAY_CURSOR_DIM]; /* ARGB */
-} __attribute__((packed));
-
-struct gpu_display_scanout_msg {
-	uint32_t scanout_id, width, height;
-} __attribute__((packed));
-
-/* UPDATE and DMABUF_UPDATE; UPDATE is followed by width * height XRGB pixels. */
-struct gpu_display_update {
-	uint32_t scanout_id, x, y, width, height;
-} __attribute__((packed));
-
-struct gpu_display_dmabuf_scanout {
-	uint32_t scanout_id, x, y, width, height;
-	uint32_t fd_width, fd_height, fd_stride, fd_flags;
-	int32_t fd_drm_fourcc;
-} __attribute__((packed));
 
 struct gpu_display_config {
 	unsigned num_scanouts; /* 1..GPU_DISPLAY_MAX_SCANOUTS; scanouts reported enabled */
@@ -105,13 +52,11 @@ enum gpu_display_rx_phase { RX_HEADER, RX_FIXED, RX_PIXELS, RX_DISCARD };
 struct gpu_display_rx {
 	enum gpu_display_rx_phase phase;
 	struct gpu_display_msg_header hdr;
-	size_t got;    /* bytes of the current phase received */
-	size_t want;   /* bytes the current phase needs */
-	uint64_t left; /* payload bytes of the message not yet read */
-	bool refused;  /* the message is being thrown away */
-	bool bad_fds;  /* too many descriptors, or some were lost */
-	int fds[4];    /* descriptors that came with the message */
-	unsigned nfds;
+	size_t got;		       /* bytes of the current phase received */
+	size_t want;		       /* bytes the current phase needs */
+	uint64_t left;		       /* payload bytes of the message not yet read */
+	bool refused;		       /* the message is being thrown away */
+	struct vhost_user_fd_inbox in; /* descriptors that came with the message */
 	union {
 		struct gpu_display_cursor_update cursor_update;
 		struct gpu_display_dmabuf_scanout dmabuf_scanout;

@@ -15,6 +15,7 @@
 
 #include "vhost_user/display/display.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 
 /* How long the VNC thread waits on clients before it looks at the shadow again. */
 #define VNC_POLL_US 20000
@@ -119,7 +120,7 @@ static int libvnc_load(struct libvnc *l, const char *component)
 			  LIBVNC_SONAME, dlerror());
 		return -ENOENT;
 	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
 		*syms[i].slot = dlsym(h, syms[i].name);
 		if (!*syms[i].slot) {
 			log_error(component, "vnc=: %s lacks %s", LIBVNC_SONAME, syms[i].name);

@@ -1,0 +1,23 @@
+/* Unix stream sockets by path: the one connect (with retry) and listen every tool and the VMM use.
+ */
+#ifndef VMM_UNIX_SOCKET_H
+#define VMM_UNIX_SOCKET_H
+
+/*
+ * Connects a SOCK_STREAM | SOCK_CLOEXEC socket (| flags, e.g. SOCK_NONBLOCK)
+ * to path. While nobody listens yet (-ENOENT, -ECONNREFUSED) it tries again
+ * every 10 ms for up to retry_ms (0: one attempt). Returns the fd, or
+ * -ENAMETOOLONG (path does not fit sun_path) or the -errno of the last try.
+ */
+int unix_socket_connect(const char *path, int flags, unsigned retry_ms);
+
+/*
+ * Binds a SOCK_STREAM | SOCK_CLOEXEC socket (| flags) to path and listens
+ * with backlog. A socket file already at path is taken as stale and
+ * replaced; any other file is left alone (-EEXIST). Returns the fd, or
+ * -ENAMETOOLONG, -EEXIST or the -errno of socket, bind or listen. The
+ * caller unlinks path when done.
+ */
+int unix_socket_listen(const char *path, int backlog, int flags);
+
+#endif
