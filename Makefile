@@ -15,6 +15,12 @@ else ifeq ($(SAN),thread)
 BUILD ?= build/tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 export TSAN_OPTIONS := $(shell bash -c '. tools/tsan.env && echo "$$TSAN_OPTIONS"')
+else ifeq ($(SAN),fuzz)
+# The libFuzzer targets (mk/fuzz.mk): clang, with libFuzzer's coverage
+# hooks and ASan/UBSan in every object.
+BUILD ?= build/fuzz
+CC := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 else
 BUILD ?= build
 SANFLAGS :=
@@ -41,7 +47,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/vmm/main.o
 # What the protocol tools (checker, hostile backend, fuzzers) link: the
 # protocol library and vmm/ basics, nothing of pci/, virtio/ or the device.
-PROTOCOL_OBJS := $(PROTOCOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+PROTOCOL_OBJS := $(PROTOCOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
 # Helpers for tests and tools that play the guest's side; never in build/vmm.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -138,6 +145,6 @@ format:
 clean:
 	rm -rf build/obj build/asan build/tests build/tools build/vmm
 
-include mk/tools.mk mk/tests.mk
+include mk/tools.mk mk/tests.mk mk/fuzz.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
