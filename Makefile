@@ -142,8 +142,11 @@ demo: deps
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# Everything under build/ is made here (builds, sanitizer and fuzz trees,
+# guest and L1 images, the DPDK vhost_blk copy, fuzz corpora) except
+# build/kernel, which tools/fetch-kernel downloads: that stays.
 clean:
-	rm -rf build/obj build/asan build/tests build/tools build/vmm
+	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name kernel -exec rm -rf {} +
 
 include mk/tools.mk mk/tests.mk mk/fuzz.mk
 
