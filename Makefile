@@ -7,6 +7,20 @@ SAN ?= 0
 ifeq ($(SAN),1)
 BUILD ?= build/asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SAN),thread)
+# ThreadSanitizer: vCPU, display and VNC threads share device state. The
+# first report fails the program (tools/tsan.env), as ASan's does. TSan does
+# not model a standalone fence; ours order ring accesses against the guest or
+# a back-end, which TSan cannot see anyway, so its warning about them is off.
+BUILD ?= build/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
+export TSAN_OPTIONS := $(shell bash -c '. tools/tsan.env && echo "$$TSAN_OPTIONS"')
+else ifeq ($(SAN),fuzz)
+# The libFuzzer targets (mk/fuzz.mk): clang, with libFuzzer's coverage
+# hooks and ASan/UBSan in every object.
+BUILD ?= build/fuzz
+CC := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 else
 BUILD ?= build
 SANFLAGS :=
@@ -35,7 +49,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/vmm/main.o
 # What the protocol tools (checker, hostile backend, fuzzers) link: the
 # protocol library and vmm/ basics, nothing of pci/, virtio/ or the device.
-PROTOCOL_OBJS := $(PROTOCOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+PROTOCOL_OBJS := $(PROTOCOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
 # Helpers for tests and tools that play the guest's side; never in build/vmm.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -49,7 +64,7 @@ TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
 GUEST_SRCS := $(wildcard guest/*.c)
 GUEST_BINS := $(GUEST_SRCS:guest/%.c=build/guest/bin/%)
 
-.PHONY: all unit unit-asan check deps boot-test guest-programs bench demo format clean
+.PHONY: all unit unit-asan unit-tsan check deps boot-test guest-programs bench demo format clean
 
 all: $(BUILD)/vmm $(TOOL_BINS) $(BUILD)/tools/vhost-user-check $(BUILD)/tests/hostile-backend
 
@@ -82,6 +97,9 @@ unit: $(UNIT_BINS)
 unit-asan:
 	$(MAKE) SAN=1 unit
 
+unit-tsan:
+	$(MAKE) SAN=thread unit
+
 deps:
 	tools/setup-deps
 
@@ -97,11 +115,14 @@ SUITES := \
 	"layers:tools/check-layers" \
 	"unit:make -s unit" \
 	"unit-asan:make -s unit-asan" \
+	"unit-tsan:make -s unit-tsan" \
 	"cli:tests/cli/run" \
 	"vhost-user:tests/vhost_user/run" \
 	"checker:tests/checker/run" \
 	"hostile:tests/hostile/run" \
 	"gpu:tests/gpu/run" \
+	"vhost-user-tsan:SAN=thread tests/vhost_user/run" \
+	"gpu-tsan:SAN=thread tests/gpu/run" \
 	"shmem:tests/shmem/run" \
 	"fuzz:FUZZ_SECONDS=$${FUZZ_SECONDS:-30} fuzz/run" \
 	"boot:tests/boot/run" \
@@ -124,9 +145,12 @@ demo: deps
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# Everything under build/ is made here (builds, sanitizer and fuzz trees,
+# guest and L1 images, the DPDK vhost_blk copy, fuzz corpora) except
+# build/kernel, which tools/fetch-kernel downloads: that stays.
 clean:
-	rm -rf build/obj build/asan build/tests build/tools build/vmm
+	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name kernel -exec rm -rf {} +
 
-include mk/tools.mk mk/tests.mk
+include mk/tools.mk mk/tests.mk mk/fuzz.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

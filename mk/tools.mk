@@ -1,5 +1,6 @@
-# Rules for the vhost-user developer tools: the conformance checker, the
-# hostile back-end, and the fuzz targets. Included from the Makefile.
+# Rules for the vhost-user developer tools: the conformance checker and the
+# hostile back-end (the fuzz targets are in mk/fuzz.mk). Included from the
+# Makefile.
 
 # vhost-user-check lives in tools/check/ (several files), so the tools/*.c
 # wildcard does not pick it up.
@@ -16,7 +17,7 @@ $(BUILD)/tests/hostile-backend: $(BUILD)/obj/tests/hostile/backend.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-.PHONY: vhost-user-tools hostile-test checker-test fuzz fuzz-replay
+.PHONY: vhost-user-tools hostile-test checker-test
 
 vhost-user-tools: $(BUILD)/tools/vhost-user-check $(BUILD)/tests/hostile-backend
 
@@ -26,9 +27,3 @@ hostile-test:
 
 checker-test:
 	tests/checker/run
-
-fuzz:
-	fuzz/run
-
-fuzz-replay:
-	fuzz/run --replay

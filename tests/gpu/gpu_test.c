@@ -16,12 +16,13 @@
 #include <linux/virtio_gpu.h>
 #include <linux/virtio_ids.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/gpu/pattern.h"
+#include "tests/lib/fake_vm.h"
+#include "tests/lib/tap.h"
 #include "tests/lib/vq_driver.h"
 #include "vhost_user/frontend.h"
 #include "vhost_user/display/display.h"
@@ -38,30 +39,13 @@
 #define TIMEOUT_MS 5000
 
 struct gpu_test {
-	unsigned passed, failed;
+	struct test_tally tap;
 	struct guest_memory mem;
 	struct vhost_user_frontend fe;
 	struct gpu_display display;
 	struct test_vq vqs[2];
 	struct gpu_vnc *vnc; /* NULL without VNC_ADDR */
 };
-
-static void check(struct gpu_test *t, bool cond, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void check(struct gpu_test *t, bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - gpu: ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (cond)
-		t->passed++;
-	else
-		t->failed++;
-}
 
 /* Waits for the next used entry while serving the display channel the back-end may block on. */
 static int wait_used_serving(struct gpu_test *t, struct test_vq *vq)
@@ -119,29 +103,29 @@ static uint32_t ctrl_simple(struct gpu_test *t, const void *cmd, size_t len)
 
 static int setup(struct gpu_test *t, const char *sock)
 {
-	const struct ram_range ranges[] = {{0, 8u << 20}, {DATA_GPA, 8u << 20}};
 	struct virtio_gpu_config config = {0};
 	int err;
 
-	err = guest_memory_init(&t->mem, ranges, 2);
-	check(t, err == 0, "guest memory");
+	err = test_guest_ram_split(&t->mem, DATA_GPA);
+	test_check(&t->tap, err == 0, "guest memory");
 	vhost_user_frontend_init(&t->fe, "gpu0", VIRTIO_ID_GPU);
 	if (!err)
 		err = vhost_user_frontend_connect(&t->fe, sock, 10000);
 	if (!err)
 		err = vhost_user_frontend_handshake(&t->fe);
-	check(t, err == 0, "connect + handshake (features 0x%" PRIx64 ", protocol 0x%" PRIx64 ")",
-	      t->fe.backend_features, t->fe.protocol_features);
+	test_check(&t->tap, err == 0,
+		   "connect + handshake (features 0x%" PRIx64 ", protocol 0x%" PRIx64 ")",
+		   t->fe.backend_features, t->fe.protocol_features);
 	if (!err)
 		err = vhost_user_frontend_get_config(&t->fe, 0, &config, sizeof(config));
 	/* num_scanouts is the frontend's to fill in (QEMU does); the back-end leaves it 0. */
-	check(t, err == 0, "GET_CONFIG (16 bytes; back-end's num_scanouts %u)",
-	      config.num_scanouts);
+	test_check(&t->tap, err == 0, "GET_CONFIG (16 bytes; back-end's num_scanouts %u)",
+		   config.num_scanouts);
 	if (!err)
 		err = vhost_user_frontend_set_features(&t->fe, 1ull << VIRTIO_F_VERSION_1);
 	if (!err)
 		err = vhost_user_frontend_set_mem_table(&t->fe, &t->mem);
-	check(t, err == 0, "SET_FEATURES + SET_MEM_TABLE");
+	test_check(&t->tap, err == 0, "SET_FEATURES + SET_MEM_TABLE");
 	return err;
 }
 
@@ -156,11 +140,11 @@ static int attach_display_and_start(struct gpu_test *t)
 		gpu_display_set_vnc(&t->display, t->vnc);
 	if (!err)
 		err = gpu_display_attach(&t->display, &t->fe, 2000);
-	check(t,
-	      err == 0 && t->display.stats.messages[GPU_DISPLAY_GET_PROTOCOL_FEATURES] == 1 &&
-		  t->display.features_set,
-	      "SET_SOCKET: back-end asked GET_PROTOCOL_FEATURES and set 0x%llx",
-	      (unsigned long long)t->display.protocol_features);
+	test_check(&t->tap,
+		   err == 0 && t->display.stats.messages[GPU_DISPLAY_GET_PROTOCOL_FEATURES] == 1 &&
+		       t->display.features_set,
+		   "SET_SOCKET: back-end asked GET_PROTOCOL_FEATURES and set 0x%llx",
+		   (unsigned long long)t->display.protocol_features);
 	for (i = 0; i < 2 && !err; i++) {
 		struct vhost_user_vring ring;
 
@@ -169,7 +153,7 @@ static int attach_display_and_start(struct gpu_test *t)
 		if (!err)
 			err = vhost_user_frontend_start_queue(&t->fe, i, &ring);
 	}
-	check(t, err == 0, "control and cursor queues started");
+	test_check(&t->tap, err == 0, "control and cursor queues started");
 	return err;
 }
 
@@ -179,14 +163,15 @@ static void check_display_info(struct gpu_test *t)
 	struct virtio_gpu_resp_display_info info;
 	uint32_t type = ctrl_cmd(t, &cmd, sizeof(cmd), NULL, 0, &info, sizeof(info));
 
-	check(t,
-	      type == VIRTIO_GPU_RESP_OK_DISPLAY_INFO && le32toh(info.pmodes[0].enabled) == 1 &&
-		  le32toh(info.pmodes[0].r.width) == PATTERN_W &&
-		  le32toh(info.pmodes[0].r.height) == PATTERN_H &&
-		  t->display.stats.messages[GPU_DISPLAY_GET_DISPLAY_INFO] == 1,
-	      "GET_DISPLAY_INFO answered through the display socket: %ux%u enabled=%u (type 0x%x)",
-	      le32toh(info.pmodes[0].r.width), le32toh(info.pmodes[0].r.height),
-	      le32toh(info.pmodes[0].enabled), type);
+	test_check(
+	    &t->tap,
+	    type == VIRTIO_GPU_RESP_OK_DISPLAY_INFO && le32toh(info.pmodes[0].enabled) == 1 &&
+		le32toh(info.pmodes[0].r.width) == PATTERN_W &&
+		le32toh(info.pmodes[0].r.height) == PATTERN_H &&
+		t->display.stats.messages[GPU_DISPLAY_GET_DISPLAY_INFO] == 1,
+	    "GET_DISPLAY_INFO answered through the display socket: %ux%u enabled=%u (type 0x%x)",
+	    le32toh(info.pmodes[0].r.width), le32toh(info.pmodes[0].r.height),
+	    le32toh(info.pmodes[0].enabled), type);
 }
 
 /* Fills the backing chunks with the base pattern, as the guest's framebuffer would. */
@@ -225,8 +210,8 @@ static void create_and_attach(struct gpu_test *t)
 	unsigned i;
 
 	type = ctrl_simple(t, &c2d, sizeof(c2d));
-	check(t, type == VIRTIO_GPU_RESP_OK_NODATA, "RESOURCE_CREATE_2D %ux%u B8G8R8X8 (0x%x)",
-	      PATTERN_W, PATTERN_H, type);
+	test_check(&t->tap, type == VIRTIO_GPU_RESP_OK_NODATA,
+		   "RESOURCE_CREATE_2D %ux%u B8G8R8X8 (0x%x)", PATTERN_W, PATTERN_H, type);
 	fill_backing(t, false);
 	for (i = 0; i < BACKING_CHUNKS; i++) {
 		ents[i].addr = htole64(BACKING_GPA + i * (uint64_t)(PATTERN_CHUNK + BACKING_GAP));
@@ -234,8 +219,8 @@ static void create_and_attach(struct gpu_test *t)
 		ents[i].padding = 0;
 	}
 	type = ctrl_cmd(t, &ab, sizeof(ab), ents, sizeof(ents), &resp, sizeof(resp));
-	check(t, type == VIRTIO_GPU_RESP_OK_NODATA,
-	      "RESOURCE_ATTACH_BACKING: %u scattered chunks (0x%x)", BACKING_CHUNKS, type);
+	test_check(&t->tap, type == VIRTIO_GPU_RESP_OK_NODATA,
+		   "RESOURCE_ATTACH_BACKING: %u scattered chunks (0x%x)", BACKING_CHUNKS, type);
 }
 
 static void transfer_and_flush(struct gpu_test *t, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
@@ -253,11 +238,12 @@ static void transfer_and_flush(struct gpu_test *t, uint32_t x, uint32_t y, uint3
 	uint32_t type1 = ctrl_simple(t, &t2d, sizeof(t2d));
 	uint32_t type2 = ctrl_simple(t, &rf, sizeof(rf));
 
-	check(t, type1 == VIRTIO_GPU_RESP_OK_NODATA && type2 == VIRTIO_GPU_RESP_OK_NODATA,
-	      "%s: TRANSFER_TO_HOST_2D + RESOURCE_FLUSH %ux%u+%u+%u (0x%x, 0x%x)", what, w, h, x, y,
-	      type1, type2);
-	check(t, t->display.stats.messages[GPU_DISPLAY_UPDATE] == updates + 1,
-	      "%s: back-end sent one UPDATE on the display socket", what);
+	test_check(&t->tap,
+		   type1 == VIRTIO_GPU_RESP_OK_NODATA && type2 == VIRTIO_GPU_RESP_OK_NODATA,
+		   "%s: TRANSFER_TO_HOST_2D + RESOURCE_FLUSH %ux%u+%u+%u (0x%x, 0x%x)", what, w, h,
+		   x, y, type1, type2);
+	test_check(&t->tap, t->display.stats.messages[GPU_DISPLAY_UPDATE] == updates + 1,
+		   "%s: back-end sent one UPDATE on the display socket", what);
 }
 
 /* Compares the framebuffer with the expected picture; reports the first difference. */
@@ -277,9 +263,9 @@ static void check_framebuffer(struct gpu_test *t, bool with_rect, const char *wh
 			}
 		}
 	}
-	check(t, s->pixels && bad == 0,
-	      "%s: framebuffer holds the pattern (%u bad pixels, first at %u,%u)", what, bad,
-	      first_x, first_y);
+	test_check(&t->tap, s->pixels && bad == 0,
+		   "%s: framebuffer holds the pattern (%u bad pixels, first at %u,%u)", what, bad,
+		   first_x, first_y);
 }
 
 static void run_scanout(struct gpu_test *t, const char *png)
@@ -293,20 +279,20 @@ static void run_scanout(struct gpu_test *t, const char *png)
 	uint32_t type = ctrl_simple(t, &ss, sizeof(ss));
 	int err;
 
-	check(t,
-	      type == VIRTIO_GPU_RESP_OK_NODATA &&
-		  t->display.stats.messages[GPU_DISPLAY_SCANOUT] == 1 && s->width == PATTERN_W &&
-		  s->height == PATTERN_H,
-	      "SET_SCANOUT: display got SCANOUT %ux%u (0x%x)", s->width, s->height, type);
+	test_check(&t->tap,
+		   type == VIRTIO_GPU_RESP_OK_NODATA &&
+		       t->display.stats.messages[GPU_DISPLAY_SCANOUT] == 1 &&
+		       s->width == PATTERN_W && s->height == PATTERN_H,
+		   "SET_SCANOUT: display got SCANOUT %ux%u (0x%x)", s->width, s->height, type);
 	transfer_and_flush(t, 0, 0, PATTERN_W, PATTERN_H, "full frame");
 	check_framebuffer(t, false, "full frame");
 	fill_backing(t, true);
 	transfer_and_flush(t, RECT_X, RECT_Y, RECT_W, RECT_H, "rectangle");
 	check_framebuffer(t, true, "rectangle");
 	err = gpu_display_screenshot(&t->display, 0, png);
-	check(t, err == 0, "screenshot to %s: %s", png, strerror(-err));
-	check(t, gpu_display_screenshot(&t->display, 1, png) == -EINVAL,
-	      "screenshot of a scanout that does not exist refused");
+	test_check(&t->tap, err == 0, "screenshot to %s: %s", png, strerror(-err));
+	test_check(&t->tap, gpu_display_screenshot(&t->display, 1, png) == -EINVAL,
+		   "screenshot of a scanout that does not exist refused");
 }
 
 /* One cursor-queue command; returns once the back-end used it and its display message is in. */
@@ -337,21 +323,22 @@ static void run_cursor(struct gpu_test *t)
 	const struct gpu_scanout *s = gpu_display_scanout(&t->display, 0);
 
 	cursor_cmd(t, VIRTIO_GPU_CMD_MOVE_CURSOR, 0, 10, 20, GPU_DISPLAY_CURSOR_POS_HIDE);
-	check(t,
-	      t->display.stats.messages[GPU_DISPLAY_CURSOR_POS_HIDE] == 1 && s->cursor_x == 10 &&
-		  s->cursor_y == 20 && !s->cursor_visible,
-	      "MOVE_CURSOR without resource: CURSOR_POS_HIDE at %u,%u", s->cursor_x, s->cursor_y);
+	test_check(&t->tap,
+		   t->display.stats.messages[GPU_DISPLAY_CURSOR_POS_HIDE] == 1 &&
+		       s->cursor_x == 10 && s->cursor_y == 20 && !s->cursor_visible,
+		   "MOVE_CURSOR without resource: CURSOR_POS_HIDE at %u,%u", s->cursor_x,
+		   s->cursor_y);
 	cursor_cmd(t, VIRTIO_GPU_CMD_MOVE_CURSOR, RESOURCE_ID, 30, 40, GPU_DISPLAY_CURSOR_POS);
-	check(t,
-	      t->display.stats.messages[GPU_DISPLAY_CURSOR_POS] == 1 && s->cursor_x == 30 &&
-		  s->cursor_y == 40 && s->cursor_visible,
-	      "MOVE_CURSOR: CURSOR_POS at %u,%u, visible", s->cursor_x, s->cursor_y);
+	test_check(&t->tap,
+		   t->display.stats.messages[GPU_DISPLAY_CURSOR_POS] == 1 && s->cursor_x == 30 &&
+		       s->cursor_y == 40 && s->cursor_visible,
+		   "MOVE_CURSOR: CURSOR_POS at %u,%u, visible", s->cursor_x, s->cursor_y);
 	/* No 64x64 resource: the back-end complains and sends a blank shape, still well-formed. */
 	cursor_cmd(t, VIRTIO_GPU_CMD_UPDATE_CURSOR, 0, 50, 60, GPU_DISPLAY_CURSOR_UPDATE);
-	check(t,
-	      t->display.stats.messages[GPU_DISPLAY_CURSOR_UPDATE] == 1 && s->cursor_defined &&
-		  s->cursor_x == 50 && s->cursor_y == 60,
-	      "UPDATE_CURSOR: CURSOR_UPDATE (64x64 shape) at %u,%u", s->cursor_x, s->cursor_y);
+	test_check(&t->tap,
+		   t->display.stats.messages[GPU_DISPLAY_CURSOR_UPDATE] == 1 && s->cursor_defined &&
+		       s->cursor_x == 50 && s->cursor_y == 60,
+		   "UPDATE_CURSOR: CURSOR_UPDATE (64x64 shape) at %u,%u", s->cursor_x, s->cursor_y);
 }
 
 static int start_vnc(struct gpu_test *t, const char *text)
@@ -361,7 +348,7 @@ static int start_vnc(struct gpu_test *t, const char *text)
 
 	if (!err)
 		err = gpu_vnc_start(&t->vnc, "gpu0", &addr, PATTERN_W, PATTERN_H);
-	check(t, err == 0, "VNC view listening on %s: %s", text, strerror(-err));
+	test_check(&t->tap, err == 0, "VNC view listening on %s: %s", text, strerror(-err));
 	return err;
 }
 
@@ -372,16 +359,17 @@ static void run_vnc_clients(struct gpu_test *t, const char *cmd, const char *aft
 
 	fflush(stdout);
 	status = system(cmd);
-	check(t, status == 0, "VNC clients (%s) exited with status %d", cmd, status);
+	test_check(&t->tap, status == 0, "VNC clients (%s) exited with status %d", cmd, status);
 	transfer_and_flush(t, RECT_X, RECT_Y, RECT_W, RECT_H, "after the VNC clients");
 	check_framebuffer(t, true, "after the VNC clients");
 	err = gpu_display_screenshot(&t->display, 0, after_png);
-	check(t, err == 0, "screenshot after the VNC clients to %s: %s", after_png, strerror(-err));
+	test_check(&t->tap, err == 0, "screenshot after the VNC clients to %s: %s", after_png,
+		   strerror(-err));
 }
 
 int main(int argc, char **argv)
 {
-	static struct gpu_test t;
+	static struct gpu_test t = {.tap.kind = "gpu"};
 	uint16_t base;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -399,9 +387,9 @@ int main(int argc, char **argv)
 		if (t.vnc)
 			run_vnc_clients(&t, argv[4], argv[5]);
 		run_cursor(&t);
-		check(&t, t.display.stats.refused == 0, "no display message refused");
-		check(&t, vhost_user_frontend_stop_queue(&t.fe, 0, &base) == 0,
-		      "control queue stopped at %u", base);
+		test_check(&t.tap, t.display.stats.refused == 0, "no display message refused");
+		test_check(&t.tap, vhost_user_frontend_stop_queue(&t.fe, 0, &base) == 0,
+			   "control queue stopped at %u", base);
 	}
 	vhost_user_frontend_close(&t.fe);
 	gpu_display_close(&t.display);
@@ -409,6 +397,6 @@ int main(int argc, char **argv)
 	test_vq_destroy(&t.vqs[0]);
 	test_vq_destroy(&t.vqs[1]);
 	guest_memory_destroy(&t.mem);
-	printf("# gpu: %u passed, %u failed\n", t.passed, t.failed);
-	return t.failed ? 1 : 0;
+	printf("# gpu: %u passed, %u failed\n", t.tap.passed, t.tap.failed);
+	return t.tap.failed ? 1 : 0;
 }

@@ -6,7 +6,6 @@
  * or no error), bounded time, no fd leak; memory leaks are LeakSanitizer's
  * job in sanitizer builds. Exit 0 pass, 1 fail, 77 case has no such path.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/virtio_config.h>
@@ -23,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/fds.h"
 #include "tests/hostile/cases.h"
 #include "vmm/clock.h"
 #include "vhost_user/frontend.h"
@@ -45,20 +45,6 @@ struct run {
 	unsigned config_changes;
 	const char *failed_step;
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own fd */
-}
 
 static void config_changed(void *opaque)
 {
@@ -308,7 +294,7 @@ int main(int argc, char **argv)
 	saved_stderr = dup(2);
 	fflush(stderr);
 	dup2(capture_fd, 2);
-	fds_before = count_fds();
+	fds_before = test_open_fds();
 	pid = spawn_backend(bin, sock, r.hc->name, vhost_user_request_name(at));
 	vhost_user_frontend_init(&r.fe, DEVICE, VIRTIO_ID_BLOCK);
 	vhost_user_frontend_set_backend_ops(&r.fe, &ops, &r);
@@ -325,7 +311,7 @@ int main(int argc, char **argv)
 	unlink(sock);
 	fflush(stderr);
 	err = err ? err : 0;
-	opt = count_fds() - fds_before;
+	opt = test_open_fds() - fds_before;
 	dup2(saved_stderr, 2);
 	close(saved_stderr);
 	read_capture(capture_fd, &cap);

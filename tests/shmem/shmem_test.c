@@ -6,12 +6,12 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "tests/lib/tap.h"
 #include "vhost_user/frontend.h"
 #include "vhost_user/shmem.h"
 
@@ -23,27 +23,13 @@
 #define GUEST_MAGIC 0x600df00du
 
 struct shmem_test {
-	unsigned passed, failed;
+	struct test_tally tap;
 	struct vhost_user_frontend fe;
 	struct vhost_user_shmem shmem;
 	uint8_t *bar; /* the region as the guest would see it */
 	uint64_t bar_size;
 	unsigned maps, unmaps;
 };
-
-static void check(struct shmem_test *t, bool cond, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void check(struct shmem_test *t, bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - shmem: ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	cond ? t->passed++ : t->failed++;
-}
 
 static int bar_map(void *opaque, uint64_t gpa, uint64_t size, int fd, uint64_t fd_offset, int prot)
 {
@@ -109,14 +95,17 @@ static int setup(struct shmem_test *t, const char *sock)
 	err = vhost_user_frontend_connect(&t->fe, sock, 10000);
 	if (!err)
 		err = vhost_user_frontend_handshake(&t->fe);
-	check(t, err == 0 && vhost_user_frontend_has_protocol(&t->fe, VHOST_USER_PROTOCOL_F_SHMEM),
-	      "handshake, SHMEM negotiated (protocol 0x%llx)",
-	      (unsigned long long)t->fe.protocol_features);
+	test_check(&t->tap,
+		   err == 0 &&
+		       vhost_user_frontend_has_protocol(&t->fe, VHOST_USER_PROTOCOL_F_SHMEM),
+		   "handshake, SHMEM negotiated (protocol 0x%llx)",
+		   (unsigned long long)t->fe.protocol_features);
 	if (!err)
 		err = vhost_user_frontend_get_shmem_config(&t->fe, sizes, VHOST_USER_SHMEM_MAX_IDS,
 							   &n);
-	check(t, err == 0 && n == 1 && sizes[0] == 4u << 20,
-	      "GET_SHMEM_CONFIG: %u region(s), 0x%llx", n, n ? (unsigned long long)sizes[0] : 0ull);
+	test_check(&t->tap, err == 0 && n == 1 && sizes[0] == 4u << 20,
+		   "GET_SHMEM_CONFIG: %u region(s), 0x%llx", n,
+		   n ? (unsigned long long)sizes[0] : 0ull);
 	if (err || n != 1)
 		return -EPROTO;
 	t->bar_size = sizes[0];
@@ -125,7 +114,7 @@ static int setup(struct shmem_test *t, const char *sock)
 	err = vhost_user_shmem_init(&t->shmem, "shm0", sizes, n, &bar_ops, t);
 	if (!err)
 		err = vhost_user_shmem_place(&t->shmem, 0, BAR_GPA);
-	check(t, err == 0 && t->bar != MAP_FAILED, "region placed at 0x%llx", BAR_GPA);
+	test_check(&t->tap, err == 0 && t->bar != MAP_FAILED, "region placed at 0x%llx", BAR_GPA);
 	return err;
 }
 
@@ -135,15 +124,15 @@ static void run_good(struct shmem_test *t)
 	uint32_t i, bad = 0;
 
 	serve_until(t, mapped, 3000);
-	check(t, t->maps == 1, "back-end's SHMEM_MAP mapped into the region");
+	test_check(&t->tap, t->maps == 1, "back-end's SHMEM_MAP mapped into the region");
 	for (i = 0; i < MAP_LEN / 4; i++)
 		bad += words[i] != 0x53480000u + i;
-	check(t, bad == 0, "region shows the back-end's pattern at 0x%llx (%u bad words)",
-	      MAP_OFFSET, bad);
+	test_check(&t->tap, bad == 0,
+		   "region shows the back-end's pattern at 0x%llx (%u bad words)", MAP_OFFSET, bad);
 	words[CHECK_OFFSET / 4] = GUEST_MAGIC;
 	serve_until(t, unmapped, 3000);
-	check(t, t->unmaps == 1 && t->shmem.regions[0].nmaps == 0 && words[0] == 0,
-	      "back-end saw our write and unmapped (region reads 0x%x again)", words[0]);
+	test_check(&t->tap, t->unmaps == 1 && t->shmem.regions[0].nmaps == 0 && words[0] == 0,
+		   "back-end saw our write and unmapped (region reads 0x%x again)", words[0]);
 }
 
 static void run_bad(struct shmem_test *t)
@@ -151,15 +140,15 @@ static void run_bad(struct shmem_test *t)
 	serve_until(t, mapped, 3000);
 	/* The back-end sends its invalid requests right after the good map; serve them all. */
 	serve_until(t, unmapped, 2000);
-	check(t,
-	      t->maps == 1 && t->shmem.regions[0].nmaps == 1 && !t->fe.broken &&
-		  vhost_user_frontend_backend_fd(&t->fe) >= 0,
-	      "invalid requests refused, only the valid mapping exists, channel still up");
+	test_check(&t->tap,
+		   t->maps == 1 && t->shmem.regions[0].nmaps == 1 && !t->fe.broken &&
+		       vhost_user_frontend_backend_fd(&t->fe) >= 0,
+		   "invalid requests refused, only the valid mapping exists, channel still up");
 }
 
 int main(int argc, char **argv)
 {
-	static struct shmem_test t;
+	static struct shmem_test t = {.tap.kind = "shmem"};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_set_level(getenv("VU_DEBUG") ? LOG_DEBUG : LOG_WARN);
@@ -169,6 +158,6 @@ int main(int argc, char **argv)
 		strcmp(argv[2], "bad") == 0 ? run_bad(&t) : run_good(&t);
 	vhost_user_shmem_reset(&t.shmem);
 	vhost_user_frontend_close(&t.fe);
-	printf("# shmem %s: %u passed, %u failed\n", argv[2], t.passed, t.failed);
-	return t.failed ? 1 : 0;
+	printf("# shmem %s: %u passed, %u failed\n", argv[2], t.tap.passed, t.tap.failed);
+	return t.tap.failed ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
 #include "tests/unit/check_main.h"
+#include "tests/lib/fake_vm.h"
 #include "vmm/vm.h"
 
 static int memfd_with(const void *data, size_t len)
@@ -127,10 +128,10 @@ static void boot_fixture_init(struct boot_fixture *f, uint64_t mem_size, size_t 
 	snprintf(f->initrd_path, sizeof(f->initrd_path), "/proc/self/fd/%d", ifd);
 	f->cfg.kernel_path = f->kernel_path;
 	f->cfg.initrd_path = f->initrd_path;
+	ck_assert_int_eq(test_vm_init(&f->vm, ranges, (unsigned)n), 0);
 	f->vm.cfg = &f->cfg;
 	f->vm.ncpus = 2;
 	f->vm.arch = &f->arch;
-	ck_assert_int_eq(guest_memory_init(&f->vm.mem, ranges, (unsigned)n), 0);
 }
 
 START_TEST(test_load_elf_with_initrd)
@@ -155,7 +156,7 @@ START_TEST(test_load_elf_with_initrd)
 	ck_assert_uint_ne(bp->acpi_rsdp_addr, 0);
 	ck_assert_uint_ge(bp->acpi_rsdp_addr, 0xe0000);
 	ck_assert_uint_lt(bp->acpi_rsdp_addr, 0x100000);
-	guest_memory_destroy(&f.vm.mem);
+	test_vm_destroy(&f.vm);
 }
 END_TEST
 
@@ -165,7 +166,7 @@ START_TEST(test_initrd_too_big)
 
 	boot_fixture_init(&f, 32ull << 20, 20 << 20);
 	ck_assert_int_eq(arch_load_guest(&f.vm), -ENOMEM);
-	guest_memory_destroy(&f.vm.mem);
+	test_vm_destroy(&f.vm);
 }
 END_TEST
 
@@ -176,7 +177,7 @@ START_TEST(test_missing_kernel)
 	boot_fixture_init(&f, 64ull << 20, 4096);
 	f.cfg.kernel_path = "/nonexistent/bzImage";
 	ck_assert_int_eq(arch_load_guest(&f.vm), -ENOENT);
-	guest_memory_destroy(&f.vm.mem);
+	test_vm_destroy(&f.vm);
 }
 END_TEST
 
@@ -201,7 +202,7 @@ START_TEST(test_e820)
 	/* Everything but the legacy BIOS hole is usable RAM. */
 	ck_assert_uint_eq(ram, (4ull << 30) - (X86_HIMEM - X86_EBDA_START));
 	ck_assert_uint_eq(bp.e820_table[3].addr, X86_HIGHMEM_START);
-	guest_memory_destroy(&f.vm.mem);
+	test_vm_destroy(&f.vm);
 }
 END_TEST
 

@@ -1,6 +1,5 @@
 /* Unit tests for the vhost-user-gpu display channel: replies, framebuffer updates, refusals. */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/virtio_gpu.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/lib/fds.h"
 #include "tests/unit/check_main.h"
 #include "vhost_user/display/display.h"
 
@@ -102,18 +102,6 @@ static void update(struct fixture *f, uint32_t id, uint32_t x, uint32_t y, uint3
 	}
 	send_msg(f, GPU_DISPLAY_UPDATE, buf, (uint32_t)size);
 	free(buf);
-}
-
-static unsigned open_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	while (dir && readdir(dir))
-		n++;
-	if (dir)
-		closedir(dir);
-	return n;
 }
 
 START_TEST(init_rejects_bad_config)
@@ -226,7 +214,7 @@ START_TEST(bad_messages_are_refused_and_skipped)
 	const struct gpu_scanout *s;
 	uint8_t junk[100] = {0};
 	struct gpu_display_cursor_update cu = {.hot_x = 64};
-	unsigned fds_before;
+	int fds_before;
 	int spare;
 
 	setup(&f, 1024, 768);
@@ -248,12 +236,12 @@ START_TEST(bad_messages_are_refused_and_skipped)
 	ck_assert_uint_eq(f.d.stats.refused, 12);
 	ck_assert(!s->cursor_defined);
 	/* A descriptor on a message that carries none is closed, and the message refused. */
-	fds_before = open_fds();
+	fds_before = test_open_fds();
 	spare = dup(0);
 	send_msg_fd(&f, GPU_DISPLAY_SCANOUT, 0, &(struct gpu_display_scanout_msg){0, 4, 4},
 		    sizeof(struct gpu_display_scanout_msg), spare);
 	close(spare);
-	ck_assert_uint_eq(open_fds(), fds_before);
+	ck_assert_int_eq(test_open_fds(), fds_before);
 	ck_assert_uint_eq(s->width, 8);
 	ck_assert_uint_eq(f.d.stats.refused, 13);
 	/* Framing survived all of it. */
@@ -270,7 +258,7 @@ START_TEST(dmabuf_placeholder_and_ack)
 	struct fixture f;
 	struct gpu_display_dmabuf_scanout m = {.scanout_id = 0, .width = 8, .height = 4};
 	struct gpu_display_update u = {.scanout_id = 0, .width = 8, .height = 4};
-	unsigned fds_before = open_fds();
+	int fds_before = test_open_fds();
 	int spare;
 
 	setup(&f, 1024, 768);
@@ -288,7 +276,7 @@ START_TEST(dmabuf_placeholder_and_ack)
 	send_msg(&f, GPU_DISPLAY_DMABUF_SCANOUT, &m, sizeof(m)); /* no fd: disable */
 	ck_assert(!gpu_display_scanout(&f.d, 0)->dmabuf);
 	teardown(&f);
-	ck_assert_uint_eq(open_fds(), fds_before + 0);
+	ck_assert_int_eq(test_open_fds(), fds_before + 0);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 
 #include "pci/msix.h"
 #include "pci/pci.h"
+#include "tests/lib/fake_vm.h"
 #include "tests/unit/check_main.h"
 #include "vmm/vm.h"
 
@@ -84,9 +85,7 @@ static struct fixture *setup(void)
 	for (i = 0; i < 64; i++)
 		f->kvm.attached_gsi[i] = -1;
 	f->kvm.next_gsi = 24;
-	io_bus_init(&f->vm.pio, "pio");
-	io_bus_init(&f->vm.mmio, "mmio");
-	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
+	ck_assert_int_eq(test_vm_init(&f->vm, &ram, 1), 0);
 	ck_assert_int_eq(pci_bus_init(&f->bus, &f->vm,
 				      &(struct pci_windows){ECAM, 0xc0000000, 0x20000000, 0, 0}),
 			 0);
@@ -108,7 +107,7 @@ static void teardown(struct fixture *f)
 	msix_destroy(&f->msix);
 	for (i = 0; i < 64; i++)
 		ck_assert_int_eq(f->kvm.attached_gsi[i], -1);
-	guest_memory_destroy(&f->vm.mem);
+	test_vm_destroy(&f->vm);
 	free(f);
 }
 

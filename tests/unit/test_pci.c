@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pci/pci.h"
+#include "tests/lib/fake_vm.h"
 #include "tests/unit/check_main.h"
 #include "vmm/vm.h"
 
@@ -58,9 +59,7 @@ static struct fixture *setup(void)
 	struct ram_range ram = {0, RAM_SIZE};
 
 	ck_assert_ptr_nonnull(f);
-	io_bus_init(&f->vm.pio, "pio");
-	io_bus_init(&f->vm.mmio, "mmio");
-	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
+	ck_assert_int_eq(test_vm_init(&f->vm, &ram, 1), 0);
 	ck_assert_int_eq(
 	    pci_bus_init(&f->bus, &f->vm,
 			 &(struct pci_windows){ECAM, MMIO_BASE, MMIO_SIZE, IO_BASE, IO_SIZE}),
@@ -73,7 +72,7 @@ static void teardown(struct fixture *f)
 	pci_bus_destroy(&f->bus);
 	ck_assert_uint_eq(f->vm.mmio.nranges, 0);
 	ck_assert_uint_eq(f->vm.pio.nranges, 0);
-	guest_memory_destroy(&f->vm.mem);
+	test_vm_destroy(&f->vm);
 	free(f);
 }
 

@@ -1,11 +1,11 @@
 /* Unit tests for shared-memory region bookkeeping: SHMEM_MAP/UNMAP validation and callbacks. */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tests/lib/fds.h"
 #include "tests/unit/check_main.h"
 #include "vhost_user/shmem.h"
 
@@ -45,18 +45,6 @@ static int rec_unmap(void *opaque, uint64_t gpa, uint64_t size)
 }
 
 static const struct vhost_user_shmem_ops ops = {.map = rec_map, .unmap = rec_unmap};
-
-static unsigned open_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	while (dir && readdir(dir))
-		n++;
-	if (dir)
-		closedir(dir);
-	return n;
-}
 
 static int memfd(uint64_t size)
 {
@@ -106,7 +94,7 @@ START_TEST(bad_requests_refused)
 {
 	struct vhost_user_shmem s;
 	struct recorder r;
-	unsigned fds = open_fds();
+	int fds = test_open_fds();
 
 	setup(&s, &r);
 	ck_assert_int_eq(map(&s, req(1, 0, PAGE, 0, 1)), -EINVAL); /* unused id */
@@ -124,7 +112,7 @@ START_TEST(bad_requests_refused)
 	ck_assert_int_eq(map(&s, req(0, 0, 4 * MIB, 0, 1)), -ERANGE); /* file is 2 MiB */
 	ck_assert_int_eq(map(&s, req(0, 0, PAGE, 2 * MIB, 1)), -ERANGE);
 	ck_assert_uint_eq(s.regions[0].nmaps, 0);
-	ck_assert_uint_eq(open_fds(), fds); /* every refused fd was closed */
+	ck_assert_int_eq(test_open_fds(), fds); /* every refused fd was closed */
 	ck_assert_uint_eq(r.maps, 0);
 }
 END_TEST
@@ -174,7 +162,7 @@ START_TEST(replace_and_reset)
 {
 	struct vhost_user_shmem s;
 	struct recorder r;
-	unsigned fds = open_fds();
+	int fds = test_open_fds();
 
 	setup(&s, &r);
 	ck_assert_int_eq(vhost_user_shmem_place(&s, 0, 0x200000000ull), 0);
@@ -195,7 +183,7 @@ START_TEST(replace_and_reset)
 	vhost_user_shmem_reset(&s);
 	ck_assert_uint_eq(r.unmaps, 3); /* only the live one needs the callback */
 	ck_assert_uint_eq(s.regions[0].nmaps + s.regions[2].nmaps, 0);
-	ck_assert_uint_eq(open_fds(), fds);
+	ck_assert_int_eq(test_open_fds(), fds);
 }
 END_TEST
 
@@ -203,7 +191,8 @@ START_TEST(callback_failure_and_limit)
 {
 	struct vhost_user_shmem s;
 	struct recorder r;
-	unsigned i, fds = open_fds();
+	int fds = test_open_fds();
+	unsigned i;
 
 	setup(&s, &r);
 	ck_assert_int_eq(vhost_user_shmem_place(&s, 0, 0x100000000ull), 0);
@@ -216,7 +205,7 @@ START_TEST(callback_failure_and_limit)
 	ck_assert_int_eq(map(&s, req(0, i * PAGE, PAGE, 0, 1)), -ENOSPC);
 	vhost_user_shmem_reset(&s);
 	ck_assert_uint_eq(r.unmaps, VHOST_USER_SHMEM_MAX_MAPS);
-	ck_assert_uint_eq(open_fds(), fds);
+	ck_assert_int_eq(test_open_fds(), fds);
 }
 END_TEST
 

@@ -13,6 +13,7 @@
 
 #include "tests/unit/check_main.h"
 #include "vhost_user/device/internal.h"
+#include "tests/lib/fake_vm.h"
 #include "tests/lib/vq_driver.h"
 #include "vmm/vm.h"
 #include "vmm/util.h"
@@ -41,7 +42,7 @@ static struct fixture *setup(void)
 	struct ram_range ram = {0, RAM_SIZE};
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
+	ck_assert_int_eq(test_vm_init(&f->vm, &ram, 1), 0);
 	for (unsigned q = 0; q < NQ; q++)
 		ck_assert_int_eq(test_vq_init(&f->drv[q], &f->vm.mem, RING_GPA(q), QSIZE), 0);
 	ck_assert_int_eq(virtq_init(&f->dvq, &f->vm.mem, QSIZE, f->drv[0].desc_gpa,
@@ -55,7 +56,7 @@ static void teardown(struct fixture *f)
 {
 	for (unsigned q = 0; q < NQ; q++)
 		test_vq_destroy(&f->drv[q]);
-	guest_memory_destroy(&f->vm.mem);
+	test_vm_destroy(&f->vm);
 	free(f);
 }
 
@@ -444,9 +445,6 @@ static struct vu_device *failed_device(struct fixture *f, uint32_t id, unsigned 
 {
 	struct vu_device *dev = device(f, id, nq, features);
 
-	f->vm.evbase = event_base_new();
-	ck_assert_ptr_nonnull(f->vm.evbase);
-	pthread_mutex_init(&f->vm.dev_lock, NULL);
 	dev->state = VU_DEV_FAILED;
 	dev->failure.rings_were_live = true;
 	return dev;
@@ -455,8 +453,6 @@ static struct vu_device *failed_device(struct fixture *f, uint32_t id, unsigned 
 static void release(struct fixture *f)
 {
 	vu_takeover_release(&f->dev);
-	event_base_free(f->vm.evbase);
-	pthread_mutex_destroy(&f->vm.dev_lock);
 }
 
 /* A polling back-end (DPDK) dies with a frame in flight and kicks switched off. */

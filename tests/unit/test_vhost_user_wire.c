@@ -1,5 +1,4 @@
 /* Unit tests for the vhost-user wire module over socketpairs: parsing, strict checks, fds. */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -10,23 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/fds.h"
 #include "tests/unit/check_main.h"
 #include "vhost_user/wire.h"
 #include "vhost_user/wire_gpu.h"
 #include "vmm/util.h"
-
-static int count_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *ent;
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((ent = readdir(d)) != NULL)
-		n += ent->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the directory's own fd */
-}
 
 static void make_pair(int sv[2])
 {
@@ -73,7 +60,8 @@ static void expect_rejected(uint32_t request, uint32_t flags, uint32_t size, uns
 	int sv[2], before, i;
 
 	make_pair(sv);
-	before = count_open_fds();
+	before = test_open_fds();
+	ck_assert_int_ge(before, 0);
 	for (i = 0; i < (int)nfds; i++)
 		fds[i] = eventfd(0, EFD_CLOEXEC);
 	send_reply(sv[1], request, flags, payload, size, fds, nfds);
@@ -81,7 +69,7 @@ static void expect_rejected(uint32_t request, uint32_t flags, uint32_t size, uns
 		close(fds[i]);
 	ck_assert_int_eq(vhost_user_recv_reply(sv[0], &u64_spec, &msg, fds, 1000, &e), -EPROTO);
 	ck_assert_str_eq(e.field, field);
-	ck_assert_int_eq(count_open_fds(), before); /* received fds were closed */
+	ck_assert_int_eq(test_open_fds(), before); /* received fds were closed */
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -257,7 +245,8 @@ START_TEST(fds_travel_and_are_not_leaked)
 	int before;
 
 	make_pair(sv);
-	before = count_open_fds();
+	before = test_open_fds();
+	ck_assert_int_ge(before, 0);
 	efd = eventfd(0, EFD_CLOEXEC);
 	send_reply(sv[1], VHOST_USER_GET_INFLIGHT_FD, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
 		   &inflight, sizeof(inflight), &efd, 1);
@@ -275,7 +264,7 @@ START_TEST(fds_travel_and_are_not_leaked)
 		   &inflight, sizeof(inflight), NULL, 0);
 	ck_assert_int_eq(vhost_user_recv_reply(sv[0], &spec, &msg, fds, 1000, &e), -EPROTO);
 	ck_assert_str_eq(e.field, "fds");
-	ck_assert_int_eq(count_open_fds(), before);
+	ck_assert_int_eq(test_open_fds(), before);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -290,7 +279,8 @@ START_TEST(too_many_fds_closed)
 	uint64_t v = 0;
 
 	make_pair(sv);
-	before = count_open_fds();
+	before = test_open_fds();
+	ck_assert_int_ge(before, 0);
 	for (i = 0; i < 3; i++)
 		sent[i] = eventfd(0, EFD_CLOEXEC);
 	send_reply(sv[1], VHOST_USER_GET_FEATURES, 5, &v, 8, sent, 3);
@@ -299,7 +289,7 @@ START_TEST(too_many_fds_closed)
 	ck_assert_int_eq(vhost_user_recv(sv[0], &msg, got, 1, &nfds, 1000, &e), -EPROTO);
 	ck_assert_uint_eq(nfds, 0);
 	ck_assert_str_eq(e.field, "fds");
-	ck_assert_int_eq(count_open_fds(), before);
+	ck_assert_int_eq(test_open_fds(), before);
 	close(sv[0]);
 	close(sv[1]);
 }

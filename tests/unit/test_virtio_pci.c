@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/lib/fake_vm.h"
 #include "tests/unit/check_main.h"
 #include "virtio/pci_transport.h"
 #include "vmm/vm.h"
@@ -141,9 +142,7 @@ static struct fixture *setup(void)
 	struct virtio_pci_platform plat = {&fake_msix, fake_ioeventfd, f, NULL, NULL};
 
 	f->next_gsi = 24;
-	io_bus_init(&f->vm.pio, "pio");
-	io_bus_init(&f->vm.mmio, "mmio");
-	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
+	ck_assert_int_eq(test_vm_init(&f->vm, &ram, 1), 0);
 	ck_assert_int_eq(
 	    pci_bus_init(&f->bus, &f->vm,
 			 &(struct pci_windows){ECAM, 0xc0000000, 0x20000000, 0xc000, 0x4000}),
@@ -160,7 +159,7 @@ static void teardown(struct fixture *f)
 	pci_bus_destroy(&f->bus);
 	ck_assert_uint_eq(f->nioevents, 0);
 	virtio_pci_destroy(&f->t);
-	guest_memory_destroy(&f->vm.mem);
+	test_vm_destroy(&f->vm);
 	free(f);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/lib/fake_vm.h"
 #include "tests/unit/check_main.h"
 #include "virtio/rng.h"
 #include "virtio/virtqueue.h"
@@ -107,14 +108,9 @@ static struct fixture *setup(void)
 	struct virtio_pci_platform plat = {&fake_msix, no_ioeventfd, f, NULL, NULL};
 
 	memset(f->irqfd_gsi, 0xff, sizeof(f->irqfd_gsi));
-	io_bus_init(&f->vm.pio, "pio");
-	io_bus_init(&f->vm.mmio, "mmio");
-	pthread_mutex_init(&f->vm.dev_lock, NULL);
-	f->vm.evbase = event_base_new();
-	ck_assert_ptr_nonnull(f->vm.evbase);
+	ck_assert_int_eq(test_vm_init(&f->vm, &ram, 1), 0);
 	plat.evbase = f->vm.evbase;
 	plat.lock = &f->vm.dev_lock;
-	ck_assert_int_eq(guest_memory_init(&f->vm.mem, &ram, 1), 0);
 	f->ram = guest_memory_ptr(&f->vm.mem, 0, ram.size);
 	ck_assert_int_eq(pci_bus_init(&f->bus, &f->vm,
 				      &(struct pci_windows){ECAM, 0xc0000000, 0x20000000, 0, 0}),
@@ -132,9 +128,7 @@ static void teardown(struct fixture *f)
 {
 	pci_bus_destroy(&f->bus);
 	virtio_rng_destroy(f->rng);
-	event_base_free(f->vm.evbase);
-	guest_memory_destroy(&f->vm.mem);
-	pthread_mutex_destroy(&f->vm.dev_lock);
+	test_vm_destroy(&f->vm);
 	free(f);
 }
 

@@ -16,22 +16,6 @@
 
 #include "tests/vhost_user/backend_test.h"
 
-void check(struct test_ctx *t, bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - %s: ", cond ? "ok" : "not ok", t->kind);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (cond)
-		t->passed++;
-	else
-		t->failed++;
-}
-
 static void print_protocol_features(uint64_t features)
 {
 	unsigned bit;
@@ -44,21 +28,19 @@ static void print_protocol_features(uint64_t features)
 
 int test_setup(struct test_ctx *t, const char *kind, uint32_t type, const char *sock)
 {
-	/* Two regions: rings in the first, data in the second, so translation is exercised. */
-	const struct ram_range ranges[] = {{RING_REGION_GPA, 8u << 20}, {DATA_GPA, 8u << 20}};
 	int err;
 
-	t->kind = kind;
-	err = guest_memory_init(&t->mem, ranges, 2);
-	check(t, err == 0, "guest memory: %s", strerror(-err));
+	t->tap.kind = kind;
+	err = test_guest_ram_split(&t->mem, DATA_GPA);
+	test_check(&t->tap, err == 0, "guest memory: %s", strerror(-err));
 	if (err)
 		return err;
 	vhost_user_frontend_init(&t->fe, kind, type);
 	err = vhost_user_frontend_connect(&t->fe, sock, 10000);
-	check(t, err == 0, "connect %s", sock);
+	test_check(&t->tap, err == 0, "connect %s", sock);
 	if (!err)
 		err = vhost_user_frontend_handshake(&t->fe);
-	check(t, err == 0, "handshake: %s", err ? strerror(-err) : "done");
+	test_check(&t->tap, err == 0, "handshake: %s", err ? strerror(-err) : "done");
 	if (err)
 		return err;
 	printf("# %s: features 0x%" PRIx64 " (to driver 0x%" PRIx64 "), protocol 0x%" PRIx64
@@ -67,9 +49,10 @@ int test_setup(struct test_ctx *t, const char *kind, uint32_t type, const char *
 	       t->fe.protocol_features);
 	print_protocol_features(t->fe.protocol_offered);
 	printf("; queues %u\n", t->fe.backend_queue_num);
-	check(t, t->fe.device_features & (1ull << VIRTIO_F_VERSION_1), "VERSION_1 offered");
-	check(t, !(t->fe.device_features & (1ull << VIRTIO_F_RING_PACKED)),
-	      "RING_PACKED masked from the driver");
+	test_check(&t->tap, t->fe.device_features & (1ull << VIRTIO_F_VERSION_1),
+		   "VERSION_1 offered");
+	test_check(&t->tap, !(t->fe.device_features & (1ull << VIRTIO_F_RING_PACKED)),
+		   "RING_PACKED masked from the driver");
 	return 0;
 }
 
@@ -78,10 +61,10 @@ int test_configure(struct test_ctx *t, uint64_t driver_features)
 {
 	int err = vhost_user_frontend_set_features(&t->fe, driver_features);
 
-	check(t, err == 0, "SET_FEATURES 0x%" PRIx64, driver_features);
+	test_check(&t->tap, err == 0, "SET_FEATURES 0x%" PRIx64, driver_features);
 	if (!err)
 		err = vhost_user_frontend_set_mem_table(&t->fe, &t->mem);
-	check(t, err == 0, "SET_MEM_TABLE (%u regions)", t->mem.nregions);
+	test_check(&t->tap, err == 0, "SET_MEM_TABLE (%u regions)", t->mem.nregions);
 	return err;
 }
 
@@ -102,8 +85,9 @@ int test_start_queues(struct test_ctx *t, struct test_vq *vqs, const uint16_t *b
 	acked = vhost_user_frontend_batch_end(&t->fe);
 	err = err ? err : acked;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	check(t, err == 0, "start %u queue(s)%s: %ld us to the last ack", n, bases ? " again" : "",
-	      (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	test_check(&t->tap, err == 0, "start %u queue(s)%s: %ld us to the last ack", n,
+		   bases ? " again" : "",
+		   (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	if (!err && vhost_user_frontend_has_protocol(&t->fe, VHOST_USER_PROTOCOL_F_STATUS)) {
 		uint8_t status = 0;
 
@@ -112,8 +96,8 @@ int test_start_queues(struct test_ctx *t, struct test_vq *vqs, const uint16_t *b
 				VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 		if (!err)
 			err = vhost_user_frontend_get_status(&t->fe, &status);
-		check(t, err == 0 && (status & VIRTIO_CONFIG_S_DRIVER_OK),
-		      "SET_STATUS/GET_STATUS DRIVER_OK (status 0x%x)", status);
+		test_check(&t->tap, err == 0 && (status & VIRTIO_CONFIG_S_DRIVER_OK),
+			   "SET_STATUS/GET_STATUS DRIVER_OK (status 0x%x)", status);
 	}
 	return err;
 }
@@ -126,8 +110,8 @@ int test_stop_queues(struct test_ctx *t, struct test_vq *vqs, uint16_t *bases, u
 
 	for (i = 0; i < n && !err; i++) {
 		err = vhost_user_frontend_stop_queue(&t->fe, i, &bases[i]);
-		check(t, err == 0, "stop queue %u (GET_VRING_BASE %u, avail idx %u)", i,
-		      err ? 0 : bases[i], vqs[i].avail_idx);
+		test_check(&t->tap, err == 0, "stop queue %u (GET_VRING_BASE %u, avail idx %u)", i,
+			   err ? 0 : bases[i], vqs[i].avail_idx);
 	}
 	return err;
 }
@@ -145,7 +129,7 @@ void test_teardown(struct test_ctx *t, struct test_vq *vqs, unsigned n)
 	for (i = 0; i < n; i++)
 		test_vq_destroy(&vqs[i]);
 	guest_memory_destroy(&t->mem);
-	printf("# %s: %u passed, %u failed\n", t->kind, t->passed, t->failed);
+	printf("# %s: %u passed, %u failed\n", t->tap.kind, t->tap.passed, t->tap.failed);
 }
 
 int main(int argc, char **argv)
@@ -169,5 +153,5 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	return t.failed || t.passed == 0 ? 1 : 0;
+	return t.tap.failed || t.tap.passed == 0 ? 1 : 0;
 }

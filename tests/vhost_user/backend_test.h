@@ -1,33 +1,31 @@
-/* Shared plumbing of the real-back-end tests: checks, guest memory, queue start/stop. */
+/* Shared plumbing of the real-back-end tests: guest memory, queue start/stop. */
 #ifndef TESTS_VHOST_USER_BACKEND_TEST_H
 #define TESTS_VHOST_USER_BACKEND_TEST_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tests/lib/fake_vm.h"
+#include "tests/lib/tap.h"
 #include "tests/lib/vq_driver.h"
 #include "vhost_user/frontend.h"
 #include "vmm/memory.h"
 
-/* Guest-physical layout: queue i's rings at RING_GPA(i); data buffers at DATA_GPA. */
-#define RING_REGION_GPA 0x0ull
+/*
+ * Guest-physical layout (test_guest_ram_split): queue i's rings at
+ * RING_GPA(i) in the first region, data buffers at DATA_GPA in the second.
+ */
 #define RING_GPA(i) (0x10000ull * ((i) + 1))
 #define DATA_GPA 0x1000000ull
 #define QUEUE_SIZE 128
 #define REPLY_TIMEOUT_MS 5000
 
 struct test_ctx {
-	const char *kind;
-	unsigned passed, failed;
+	struct test_tally tap; /* kind: the back-end under test */
 	struct guest_memory mem;
 	struct vhost_user_frontend fe;
 };
-
-/* Records and prints one check: "ok - KIND: ..." or "not ok - KIND: ...". */
-void check(struct test_ctx *t, bool cond, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 int test_setup(struct test_ctx *t, const char *kind, uint32_t type, const char *sock);
 int test_configure(struct test_ctx *t, uint64_t driver_features);

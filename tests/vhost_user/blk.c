@@ -66,18 +66,18 @@ static void write_read(struct test_ctx *t, struct test_vq *vq, int image_fd, uin
 	fill(want, seed);
 	memcpy(buf, want, IO_BYTES);
 	status = blk_request(t, vq, VIRTIO_BLK_T_OUT, sector);
-	check(t, status == VIRTIO_BLK_S_OK, "write %u bytes at sector %" PRIu64 " (status %d)",
-	      IO_BYTES, sector, status);
-	check(t, vq->calls > calls, "back-end signalled the call eventfd");
+	test_check(&t->tap, status == VIRTIO_BLK_S_OK,
+		   "write %u bytes at sector %" PRIu64 " (status %d)", IO_BYTES, sector, status);
+	test_check(&t->tap, vq->calls > calls, "back-end signalled the call eventfd");
 	memset(buf, 0, IO_BYTES);
 	status = blk_request(t, vq, VIRTIO_BLK_T_IN, sector);
-	check(t, status == VIRTIO_BLK_S_OK && memcmp(buf, want, IO_BYTES) == 0,
-	      "read back sector %" PRIu64 " matches (status %d)", sector, status);
+	test_check(&t->tap, status == VIRTIO_BLK_S_OK && memcmp(buf, want, IO_BYTES) == 0,
+		   "read back sector %" PRIu64 " matches (status %d)", sector, status);
 	if (image_fd >= 0)
-		check(t,
-		      pread(image_fd, on_disk, IO_BYTES, (off_t)(sector * 512)) == IO_BYTES &&
-			  memcmp(on_disk, want, IO_BYTES) == 0,
-		      "image file holds the pattern at byte %" PRIu64, sector * 512);
+		test_check(&t->tap,
+			   pread(image_fd, on_disk, IO_BYTES, (off_t)(sector * 512)) == IO_BYTES &&
+			       memcmp(on_disk, want, IO_BYTES) == 0,
+			   "image file holds the pattern at byte %" PRIu64, sector * 512);
 }
 
 static void check_capacity(struct test_ctx *t, uint64_t disk_bytes)
@@ -85,9 +85,9 @@ static void check_capacity(struct test_ctx *t, uint64_t disk_bytes)
 	uint64_t capacity = 0;
 	int err = vhost_user_frontend_get_config(&t->fe, 0, &capacity, sizeof(capacity));
 
-	check(t, err == 0 && capacity * 512 == disk_bytes,
-	      "GET_CONFIG capacity %" PRIu64 " sectors = disk %" PRIu64 " bytes", capacity,
-	      disk_bytes);
+	test_check(&t->tap, err == 0 && capacity * 512 == disk_bytes,
+		   "GET_CONFIG capacity %" PRIu64 " sectors = disk %" PRIu64 " bytes", capacity,
+		   disk_bytes);
 }
 
 /* IMAGE is a file the back-end serves, or "ram:BYTES" for a RAM disk we cannot read. */
@@ -101,7 +101,7 @@ static int open_disk(struct test_ctx *t, const char *image, int *fd, uint64_t *b
 		return 0;
 	}
 	*fd = open(image, O_RDONLY | O_CLOEXEC);
-	check(t, *fd >= 0 && fstat(*fd, &st) == 0, "open image %s", image);
+	test_check(&t->tap, *fd >= 0 && fstat(*fd, &st) == 0, "open image %s", image);
 	if (*fd < 0)
 		return -errno;
 	*bytes = (uint64_t)st.st_size;
@@ -118,7 +118,7 @@ static void check_reconnect(struct test_ctx *t, const char *sock)
 	err = vhost_user_frontend_connect(&again, sock, 2000);
 	if (!err)
 		err = vhost_user_frontend_handshake(&again);
-	check(t, err == 0, "reconnect and handshake again after close");
+	test_check(&t->tap, err == 0, "reconnect and handshake again after close");
 	vhost_user_frontend_close(&again);
 }
 
@@ -131,7 +131,7 @@ void run_blk(struct test_ctx *t, const char *sock, const char *image)
 	uint64_t disk_bytes = 0;
 	int image_fd = -1;
 
-	t->kind = "blk";
+	t->tap.kind = "blk";
 	if (open_disk(t, image, &image_fd, &disk_bytes) ||
 	    test_setup(t, "blk", VIRTIO_ID_BLOCK, sock))
 		goto out;
@@ -142,12 +142,12 @@ void run_blk(struct test_ctx *t, const char *sock, const char *image)
 	write_read(t, &vq, image_fd, 8, 0x11);
 	if (test_stop_queues(t, &vq, &base, 1))
 		goto out;
-	check(t, base == vq.avail_idx, "base after stop %u == requests made %u", base,
-	      vq.avail_idx);
+	test_check(&t->tap, base == vq.avail_idx, "base after stop %u == requests made %u", base,
+		   vq.avail_idx);
 	if (test_start_queues(t, &vq, &base, 1))
 		goto out;
 	write_read(t, &vq, image_fd, 64, 0x5a);
-	check(t, !t->fe.broken, "frontend not marked broken");
+	test_check(&t->tap, !t->fe.broken, "frontend not marked broken");
 	vhost_user_frontend_close(&t->fe);
 	check_reconnect(t, sock);
 out:
@@ -166,18 +166,18 @@ void run_blk_killed(struct test_ctx *t, const char *sock, pid_t backend)
 	uint16_t base;
 	int err;
 
-	t->kind = "blk-killed";
+	t->tap.kind = "blk-killed";
 	if (test_setup(t, "blk-killed", VIRTIO_ID_BLOCK, sock) ||
 	    test_vq_init(&vq, &t->mem, RING_GPA(0), QUEUE_SIZE) ||
 	    test_configure(t, 1ull << VIRTIO_F_VERSION_1) || test_start_queues(t, &vq, NULL, 1))
 		goto out;
-	check(t, kill(backend, SIGKILL) == 0, "killed back-end pid %d", (int)backend);
+	test_check(&t->tap, kill(backend, SIGKILL) == 0, "killed back-end pid %d", (int)backend);
 	err = vhost_user_frontend_stop_queue(&t->fe, 0, &base);
-	check(t, err == -ECONNRESET || err == -EPIPE, "stop after back-end death: %s",
-	      strerror(-err));
-	check(t, t->fe.broken, "frontend marked broken");
+	test_check(&t->tap, err == -ECONNRESET || err == -EPIPE, "stop after back-end death: %s",
+		   strerror(-err));
+	test_check(&t->tap, t->fe.broken, "frontend marked broken");
 	err = vhost_user_frontend_set_features(&t->fe, 1ull << VIRTIO_F_VERSION_1);
-	check(t, err == -EIO, "later requests refused without I/O: %s", strerror(-err));
+	test_check(&t->tap, err == -EIO, "later requests refused without I/O: %s", strerror(-err));
 out:
 	test_teardown(t, &vq, 1);
 }

@@ -65,8 +65,8 @@ static void fuse_init(struct test_ctx *t, struct test_vq *vq)
 	/* minor 31 predates flags2: the 16-byte form of fuse_init_in. */
 	int err = fuse_call(t, vq, FUSE_INIT, 0, &init, 16, &out, sizeof(out));
 
-	check(t, err == 0 && out.major == FUSE_KERNEL_VERSION,
-	      "FUSE_INIT reply: error %d, protocol %u.%u", err, out.major, out.minor);
+	test_check(&t->tap, err == 0 && out.major == FUSE_KERNEL_VERSION,
+		   "FUSE_INIT reply: error %d, protocol %u.%u", err, out.major, out.minor);
 }
 
 static void fuse_getattr_root(struct test_ctx *t, struct test_vq *vq, const char *when)
@@ -75,8 +75,8 @@ static void fuse_getattr_root(struct test_ctx *t, struct test_vq *vq, const char
 	struct fuse_attr_out out = {0};
 	int err = fuse_call(t, vq, FUSE_GETATTR, FUSE_ROOT_ID, &in, sizeof(in), &out, sizeof(out));
 
-	check(t, err == 0 && S_ISDIR(out.attr.mode), "GETATTR root %s: error %d, mode 0%o", when,
-	      err, out.attr.mode);
+	test_check(&t->tap, err == 0 && S_ISDIR(out.attr.mode),
+		   "GETATTR root %s: error %d, mode 0%o", when, err, out.attr.mode);
 }
 
 static void fuse_lookup_file(struct test_ctx *t, struct test_vq *vq)
@@ -85,8 +85,9 @@ static void fuse_lookup_file(struct test_ctx *t, struct test_vq *vq)
 	int err = fuse_call(t, vq, FUSE_LOOKUP, FUSE_ROOT_ID, FILE_NAME, sizeof(FILE_NAME), &out,
 			    sizeof(out));
 
-	check(t, err == 0 && out.attr.size == strlen(FILE_TEXT) && S_ISREG(out.attr.mode),
-	      "LOOKUP %s: error %d, size %" PRIu64, FILE_NAME, err, (uint64_t)out.attr.size);
+	test_check(&t->tap,
+		   err == 0 && out.attr.size == strlen(FILE_TEXT) && S_ISREG(out.attr.mode),
+		   "LOOKUP %s: error %d, size %" PRIu64, FILE_NAME, err, (uint64_t)out.attr.size);
 }
 
 static int write_test_file(const char *dir)
@@ -110,15 +111,16 @@ void run_fs(struct test_ctx *t, const char *sock, const char *dir)
 	uint16_t bases[2];
 	uint8_t config;
 
-	t->kind = "fs";
-	check(t, write_test_file(dir) == 0, "create %s/%s", dir, FILE_NAME);
+	t->tap.kind = "fs";
+	test_check(&t->tap, write_test_file(dir) == 0, "create %s/%s", dir, FILE_NAME);
 	if (test_setup(t, "fs", VIRTIO_ID_FS, sock))
 		goto out;
-	check(t, t->fe.num_queues >= 2, "at least 2 queues (hiprio + request): %u",
-	      t->fe.num_queues);
+	test_check(&t->tap, t->fe.num_queues >= 2, "at least 2 queues (hiprio + request): %u",
+		   t->fe.num_queues);
 	if (!vhost_user_frontend_has_protocol(&t->fe, VHOST_USER_PROTOCOL_F_CONFIG))
-		check(t, vhost_user_frontend_get_config(&t->fe, 0, &config, 1) == -ENOTSUP,
-		      "GET_CONFIG refused locally without the CONFIG protocol feature");
+		test_check(&t->tap,
+			   vhost_user_frontend_get_config(&t->fe, 0, &config, 1) == -ENOTSUP,
+			   "GET_CONFIG refused locally without the CONFIG protocol feature");
 	if (test_vq_init(&vqs[0], &t->mem, RING_GPA(0), QUEUE_SIZE) ||
 	    test_vq_init(&vqs[1], &t->mem, RING_GPA(1), QUEUE_SIZE) ||
 	    test_configure(t, 1ull << VIRTIO_F_VERSION_1) || test_start_queues(t, vqs, NULL, 2))
@@ -128,13 +130,13 @@ void run_fs(struct test_ctx *t, const char *sock, const char *dir)
 	fuse_lookup_file(t, &vqs[REQUEST]);
 	if (test_stop_queues(t, vqs, bases, 2))
 		goto out;
-	check(t, bases[REQUEST] == vqs[REQUEST].avail_idx && bases[HIPRIO] == 0,
-	      "bases after stop: request %u (3 expected), hiprio %u", bases[REQUEST],
-	      bases[HIPRIO]);
+	test_check(&t->tap, bases[REQUEST] == vqs[REQUEST].avail_idx && bases[HIPRIO] == 0,
+		   "bases after stop: request %u (3 expected), hiprio %u", bases[REQUEST],
+		   bases[HIPRIO]);
 	if (test_start_queues(t, vqs, bases, 2))
 		goto out;
 	fuse_getattr_root(t, &vqs[REQUEST], "after restart");
-	check(t, !t->fe.broken, "frontend not marked broken");
+	test_check(&t->tap, !t->fe.broken, "frontend not marked broken");
 out:
 	test_teardown(t, vqs, 2);
 }

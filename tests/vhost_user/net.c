@@ -75,17 +75,17 @@ static void echo_frame(struct test_ctx *t, struct test_vq *vqs, uint8_t seed)
 	/* A frame that was only late, not lost, comes back too: consume it. */
 	while (sends > 1 && test_vq_wait_used(&vqs[RX], LATE_ECHO_MS, &tx_id, &tx_len) == 0)
 		;
-	check(t, returned == sends, "tx buffers returned on the used ring (%u of %u)", returned,
-	      sends);
-	check(t, err == 0 && len == NET_HDR_LEN + FRAME_LEN && id < QUEUE_SIZE,
-	      "frame came back on rx (err %d, len %u, want %zu; %u send(s))", err, err ? 0 : len,
-	      NET_HDR_LEN + FRAME_LEN, sends);
+	test_check(&t->tap, returned == sends, "tx buffers returned on the used ring (%u of %u)",
+		   returned, sends);
+	test_check(&t->tap, err == 0 && len == NET_HDR_LEN + FRAME_LEN && id < QUEUE_SIZE,
+		   "frame came back on rx (err %d, len %u, want %zu; %u send(s))", err,
+		   err ? 0 : len, NET_HDR_LEN + FRAME_LEN, sends);
 	if (err || id >= QUEUE_SIZE)
 		return;
 	/* Descriptors were posted one per buffer, in order: head id i is buffer i. */
 	got = gpa_ptr(t, RX_GPA(id % RX_BUFS), RX_BUF_SIZE);
-	check(t, memcmp(got + NET_HDR_LEN, tx + NET_HDR_LEN, FRAME_LEN) == 0,
-	      "echoed frame matches byte for byte (seed 0x%x)", seed);
+	test_check(&t->tap, memcmp(got + NET_HDR_LEN, tx + NET_HDR_LEN, FRAME_LEN) == 0,
+		   "echoed frame matches byte for byte (seed 0x%x)", seed);
 }
 
 void run_net(struct test_ctx *t, const char *sock)
@@ -108,14 +108,14 @@ void run_net(struct test_ctx *t, const char *sock)
 	echo_frame(t, vqs, 0x20);
 	if (test_stop_queues(t, vqs, bases, 2))
 		goto out;
-	check(t, bases[TX] == vqs[TX].avail_idx && bases[RX] == vqs[RX].used_seen,
-	      "bases after stop: tx %u (want %u), rx %u (want %u)", bases[TX], vqs[TX].avail_idx,
-	      bases[RX], vqs[RX].used_seen);
+	test_check(&t->tap, bases[TX] == vqs[TX].avail_idx && bases[RX] == vqs[RX].used_seen,
+		   "bases after stop: tx %u (want %u), rx %u (want %u)", bases[TX],
+		   vqs[TX].avail_idx, bases[RX], vqs[RX].used_seen);
 	if (test_start_queues(t, vqs, bases, 2))
 		goto out;
 	test_vq_kick(&vqs[RX]);
 	echo_frame(t, vqs, 0x70);
-	check(t, !t->fe.broken, "frontend not marked broken");
+	test_check(&t->tap, !t->fe.broken, "frontend not marked broken");
 out:
 	test_teardown(t, vqs, 2);
 }

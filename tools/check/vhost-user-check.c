@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "tests/lib/fake_vm.h"
 #include "tools/check/check.h"
 #include "vmm/util.h"
 
@@ -282,9 +283,6 @@ static int parse(int argc, char **argv, struct options *o)
 
 static int setup(struct checker *c, const struct options *o, struct vhost_user_trace *trace)
 {
-	/* Rings in the first region, data in the second: translation across regions is exercised.
-	 */
-	const struct ram_range ranges[] = {{0, 8u << 20}, {CHECK_DATA_GPA, 8u << 20}};
 	FILE *trace_text = NULL;
 	int err;
 
@@ -304,10 +302,8 @@ static int setup(struct checker *c, const struct options *o, struct vhost_user_t
 		if (err)
 			return err;
 	}
-	err = guest_memory_init(&c->mem, ranges, 2);
-	if (err)
-		return err;
-	return 0;
+	/* Rings in one region, data in another: translation across regions is exercised. */
+	return test_guest_ram_split(&c->mem, CHECK_DATA_GPA);
 }
 
 int main(int argc, char **argv)
