@@ -303,20 +303,29 @@ void vhost_user_attach_fds(struct msghdr *mh, void *control, const int *fds, uns
 	memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
 }
 
-/* Waits until sock has events or the deadline (ms, < 0: none) passes. */
-static int wait_for(int sock, short events, int64_t deadline)
+/*
+ * Waits until sock has events, the deadline of w passes (-ETIMEDOUT) or its
+ * cancel fd turns readable (-ECANCELED). A signal only interrupts the wait
+ * to look at both again: the deadline bounds the retries, and whoever must
+ * end the wait early (the VM stopping) makes the cancel fd readable.
+ */
+static int wait_for(int sock, short events, const struct vhost_user_wait *w)
 {
-	struct pollfd pfd = {.fd = sock, .events = events};
+	struct pollfd pfd[2] = {{.fd = sock, .events = events},
+				{.fd = w->cancel_fd, .events = POLLIN}};
+	nfds_t n = w->cancel_fd >= 0 ? 2 : 1;
 
 	for (;;) {
 		int timeout = -1;
 		int r;
 
-		if (deadline >= 0) {
-			int64_t left = deadline - monotonic_ms();
+		if (w->deadline_ms >= 0) {
+			int64_t left = w->deadline_ms - monotonic_ms();
 			timeout = left > 0 ? (int)left : 0;
 		}
-		r = poll(&pfd, 1, timeout);
+		r = poll(pfd, n, timeout);
+		if (r > 0 && n == 2 && pfd[1].revents)
+			return -ECANCELED;
 		if (r > 0)
 			return 0; /* ready, or hung up: the next call will tell */
 		if (r == 0)
@@ -324,6 +333,13 @@ static int wait_for(int sock, short events, int64_t deadline)
 		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+struct vhost_user_wait vhost_user_wait_ms(int timeout_ms, int cancel_fd)
+{
+	return (struct vhost_user_wait){.deadline_ms =
+					    timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms,
+					.cancel_fd = cancel_fd};
 }
 
 /* Drops n sent bytes from the front of mh's iovecs. */
@@ -342,14 +358,13 @@ static void consume_iov(struct msghdr *mh, size_t n)
 	}
 }
 
-int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int *fds,
-			   unsigned nfds, int timeout_ms)
+int vhost_user_sendmsg_fds_wait(int sock, struct iovec *iov, unsigned niov, const int *fds,
+				unsigned nfds, const struct vhost_user_wait *w)
 {
 	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = niov};
-	/* With a deadline, never block in sendmsg itself: poll bounds the wait. */
-	int flags = MSG_NOSIGNAL | (timeout_ms > 0 ? MSG_DONTWAIT : 0);
-	int64_t deadline = timeout_ms > 0 ? monotonic_ms() + timeout_ms : -1;
+	/* With a wait, never block in sendmsg itself: poll bounds the wait. */
+	int flags = MSG_NOSIGNAL | (w ? MSG_DONTWAIT : 0);
 	size_t total = 0;
 
 	if (nfds > VHOST_USER_MAX_FDS)
@@ -361,12 +376,12 @@ int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int
 		ssize_t n = sendmsg(sock, &mh, flags);
 		int err;
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !w)
 			continue;
-		if (n < 0 && (errno != EAGAIN || timeout_ms <= 0))
+		if (n < 0 && ((errno != EAGAIN && errno != EINTR) || !w))
 			return -errno;
 		if (n < 0) {
-			err = wait_for(sock, POLLOUT, deadline);
+			err = wait_for(sock, POLLOUT, w);
 			if (err)
 				return err;
 			continue;
@@ -379,8 +394,16 @@ int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int
 	return 0;
 }
 
-int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
-		    const int *fds, unsigned nfds)
+int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int *fds,
+			   unsigned nfds, int timeout_ms)
+{
+	struct vhost_user_wait w = vhost_user_wait_ms(timeout_ms, -1);
+
+	return vhost_user_sendmsg_fds_wait(sock, iov, niov, fds, nfds, timeout_ms > 0 ? &w : NULL);
+}
+
+int vhost_user_send_wait(int sock, const struct vhost_user_header *hdr, const void *payload,
+			 const int *fds, unsigned nfds, const struct vhost_user_wait *w)
 {
 	struct iovec iov[2] = {
 	    {.iov_base = (void *)hdr, .iov_len = sizeof(*hdr)},
@@ -389,13 +412,20 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
 
 	if (hdr->size && !payload)
 		return -EINVAL;
-	return vhost_user_sendmsg_fds(sock, iov, 2, fds, nfds, 0);
+	return vhost_user_sendmsg_fds_wait(sock, iov, 2, fds, nfds, w);
 }
 
-int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock, uint32_t *failed_request)
+int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *payload,
+		    const int *fds, unsigned nfds)
+{
+	return vhost_user_send_wait(sock, hdr, payload, fds, nfds, NULL);
+}
+
+int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock,
+				const struct vhost_user_wait *w, uint32_t *failed_request)
 {
 	struct iovec iov = {.iov_base = q->bytes, .iov_len = q->len};
-	int err = q->len ? vhost_user_sendmsg_fds(sock, &iov, 1, q->fds, q->nfds, 0) : 0;
+	int err = q->len ? vhost_user_sendmsg_fds_wait(sock, &iov, 1, q->fds, q->nfds, w) : 0;
 
 	if (err)
 		*failed_request = q->first_request;
@@ -406,7 +436,8 @@ int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock, uint3
 
 int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
 			      const struct vhost_user_header *hdr, const void *payload,
-			      const int *fds, unsigned nfds, uint32_t *failed_request)
+			      const int *fds, unsigned nfds, const struct vhost_user_wait *w,
+			      uint32_t *failed_request)
 {
 	size_t size = sizeof(*hdr) + hdr->size;
 	int err = 0;
@@ -414,7 +445,7 @@ int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
 	if (nfds > VHOST_USER_MAX_FDS || (hdr->size && !payload) || size > sizeof(q->bytes))
 		return -EINVAL;
 	if (q->len && (nfds || q->len + size > sizeof(q->bytes)))
-		err = vhost_user_send_queue_flush(q, sock, failed_request);
+		err = vhost_user_send_queue_flush(q, sock, w, failed_request);
 	if (err)
 		return err;
 	if (!q->len) {
@@ -486,7 +517,7 @@ ssize_t vhost_user_recvmsg_fds(int sock, struct iovec *iov, unsigned niov,
 
 struct recv_state {
 	int sock;
-	int64_t deadline;
+	struct vhost_user_wait wait;
 	struct vhost_user_fd_inbox in;
 };
 
@@ -498,10 +529,13 @@ static int read_exact(struct recv_state *st, void *buf, size_t len, struct vhost
 	while (done < len) {
 		struct iovec iov = {.iov_base = (char *)buf + done, .iov_len = len - done};
 		ssize_t n;
-		int err = wait_for(st->sock, POLLIN, st->deadline);
+		int err = wait_for(st->sock, POLLIN, &st->wait);
 
 		if (err) {
-			set_error(e, err, err == -ETIMEDOUT ? "timeout" : "poll");
+			set_error(e, err,
+				  err == -ETIMEDOUT   ? "timeout"
+				  : err == -ECANCELED ? "wait abandoned"
+						      : "poll");
 			return err;
 		}
 		n = vhost_user_recvmsg_fds(st->sock, &iov, 1, &st->in);
@@ -519,9 +553,18 @@ static int read_exact(struct recv_state *st, void *buf, size_t len, struct vhost
 int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max_fds,
 		    unsigned *nfds, int timeout_ms, struct vhost_user_error *e)
 {
+	struct vhost_user_wait w = vhost_user_wait_ms(timeout_ms, -1);
+
+	return vhost_user_recv_wait(sock, msg, fds, max_fds, nfds, &w, e);
+}
+
+int vhost_user_recv_wait(int sock, struct vhost_user_msg *msg, int *fds, unsigned max_fds,
+			 unsigned *nfds, const struct vhost_user_wait *w,
+			 struct vhost_user_error *e)
+{
 	struct recv_state st = {
 	    .sock = sock,
-	    .deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms,
+	    .wait = *w,
 	    .in = {.max = max_fds < VHOST_USER_MAX_FDS ? max_fds : VHOST_USER_MAX_FDS}};
 	int err;
 

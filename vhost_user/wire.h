@@ -286,6 +286,20 @@ const char *vhost_user_format_error(char *buf, size_t len, const char *device,
 struct msghdr;
 
 /*
+ * How long a wire call may wait for its peer: until deadline_ms
+ * (monotonic_ms, < 0: no deadline; -ETIMEDOUT) or until cancel_fd (-1:
+ * none) turns readable (-ECANCELED, e.g. the VM is stopping). Signals do
+ * not end the wait; they only make it look at both again.
+ */
+struct vhost_user_wait {
+	int64_t deadline_ms;
+	int cancel_fd;
+};
+
+/* A wait of timeout_ms from now (< 0: no deadline) that cancel_fd may cut short. */
+struct vhost_user_wait vhost_user_wait_ms(int timeout_ms, int cancel_fd);
+
+/*
  * Puts nfds descriptors into mh as one SCM_RIGHTS message, using control,
  * which must hold CMSG_SPACE(sizeof(int) * nfds) bytes. Nothing for nfds 0.
  */
@@ -301,6 +315,15 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
 		    const int *fds, unsigned nfds);
 
 /*
+ * vhost_user_send bounded by w: never blocks in sendmsg, waits for room
+ * until w ends. Returns 0, -ETIMEDOUT, -ECANCELED or as vhost_user_send;
+ * a send that ended early may have left part of the message (the stream is
+ * then out of step and the connection unusable). w NULL: as vhost_user_send.
+ */
+int vhost_user_send_wait(int sock, const struct vhost_user_header *hdr, const void *payload,
+			 const int *fds, unsigned nfds, const struct vhost_user_wait *w);
+
+/*
  * Sends every byte of iov (which it consumes) with nfds descriptors, at
  * most VHOST_USER_MAX_FDS, riding on the first write. Handles partial
  * writes and EINTR; never raises SIGPIPE. timeout_ms > 0 bounds the whole
@@ -311,6 +334,9 @@ int vhost_user_send(int sock, const struct vhost_user_header *hdr, const void *p
  */
 int vhost_user_sendmsg_fds(int sock, struct iovec *iov, unsigned niov, const int *fds,
 			   unsigned nfds, int timeout_ms);
+/* The same bounded by w (NULL: left to the socket), as vhost_user_send_wait. */
+int vhost_user_sendmsg_fds_wait(int sock, struct iovec *iov, unsigned niov, const int *fds,
+				unsigned nfds, const struct vhost_user_wait *w);
 
 /* Descriptors that came with one message, gathered over however many reads it took. */
 struct vhost_user_fd_inbox {
@@ -354,21 +380,23 @@ struct vhost_user_send_queue {
 /*
  * Queues header + payload (hdr->size bytes) with nfds descriptors, first
  * sending what is queued when this message carries descriptors or does not
- * fit. The caller keeps the fds open until the queue is flushed. Returns 0
- * or, when that earlier send failed, its -errno with *failed_request set to
- * the first request it held.
+ * fit (that send bounded by w, NULL: left to the socket). The caller keeps
+ * the fds open until the queue is flushed. Returns 0 or, when that earlier
+ * send failed, its -errno with *failed_request set to the first request it
+ * held.
  */
 int vhost_user_send_queue_add(struct vhost_user_send_queue *q, int sock,
 			      const struct vhost_user_header *hdr, const void *payload,
-			      const int *fds, unsigned nfds, uint32_t *failed_request);
+			      const int *fds, unsigned nfds, const struct vhost_user_wait *w,
+			      uint32_t *failed_request);
 
 /*
- * Sends everything queued as one write. Returns 0 (also when empty) or a
- * -errno as vhost_user_send, with *failed_request set; the queue is empty
- * afterwards either way.
+ * Sends everything queued as one write, bounded by w (NULL: left to the
+ * socket). Returns 0 (also when empty) or a -errno as vhost_user_send_wait,
+ * with *failed_request set; the queue is empty afterwards either way.
  */
 int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock,
-				uint32_t *failed_request);
+				const struct vhost_user_wait *w, uint32_t *failed_request);
 
 /*
  * Receives one whole message, waiting at most timeout_ms overall (< 0:
@@ -381,6 +409,10 @@ int vhost_user_send_queue_flush(struct vhost_user_send_queue *q, int sock,
  */
 int vhost_user_recv(int sock, struct vhost_user_msg *msg, int *fds, unsigned max_fds,
 		    unsigned *nfds, int timeout_ms, struct vhost_user_error *e);
+/* The same, waiting as w allows (-ECANCELED when its cancel fd turned readable). */
+int vhost_user_recv_wait(int sock, struct vhost_user_msg *msg, int *fds, unsigned max_fds,
+			 unsigned *nfds, const struct vhost_user_wait *w,
+			 struct vhost_user_error *e);
 
 /* What a reply must look like; sizes are payload bytes. */
 struct vhost_user_reply_spec {

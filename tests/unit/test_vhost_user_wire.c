@@ -311,7 +311,8 @@ static void queue_u64(struct vhost_user_send_queue *q, int sock, uint32_t reques
 	    .request = request, .flags = VHOST_USER_VERSION, .size = sizeof(value)};
 	uint32_t failed = 0;
 
-	ck_assert_int_eq(vhost_user_send_queue_add(q, sock, &hdr, &value, fds, nfds, &failed), 0);
+	ck_assert_int_eq(vhost_user_send_queue_add(q, sock, &hdr, &value, fds, nfds, NULL, &failed),
+			 0);
 }
 
 /* Receives one message and checks its request, value and fd count. */
@@ -345,7 +346,7 @@ START_TEST(send_queue_writes_together_fds_start_a_write)
 	queue_u64(q, sv[0], VHOST_USER_SET_VRING_CALL, 0, &efd, 1);
 	ck_assert_int_eq(bytes_queued(sv[1]), 2 * 20);
 	queue_u64(q, sv[0], VHOST_USER_SET_VRING_ENABLE, 1, NULL, 0);
-	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), 0);
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], NULL, &failed), 0);
 	ck_assert_int_eq(bytes_queued(sv[1]), 4 * 20);
 	expect_u64(sv[1], VHOST_USER_SET_VRING_NUM, 256, 0, NULL);
 	expect_u64(sv[1], VHOST_USER_SET_VRING_BASE, 0, 0, NULL);
@@ -374,15 +375,15 @@ START_TEST(send_queue_full_sends_and_failure_names_first)
 	for (unsigned i = 0; i < n; i++)
 		queue_u64(q, sv[0], VHOST_USER_SET_VRING_NUM, i, NULL, 0);
 	ck_assert_int_eq(bytes_queued(sv[1]), (int)(per_write * 20));
-	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), 0);
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], NULL, &failed), 0);
 	for (unsigned i = 0; i < n; i++)
 		expect_u64(sv[1], VHOST_USER_SET_VRING_NUM, i, 0, NULL);
 	/* Empty: a flush sends nothing and succeeds. */
-	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), 0);
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], NULL, &failed), 0);
 	close(sv[1]);
 	queue_u64(q, sv[0], VHOST_USER_SET_VRING_ADDR, 1, NULL, 0);
 	queue_u64(q, sv[0], VHOST_USER_SET_VRING_BASE, 2, NULL, 0);
-	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], &failed), -EPIPE);
+	ck_assert_int_eq(vhost_user_send_queue_flush(q, sv[0], NULL, &failed), -EPIPE);
 	ck_assert_uint_eq(failed, VHOST_USER_SET_VRING_ADDR);
 	ck_assert_uint_eq(q->len, 0);
 	close(sv[0]);
