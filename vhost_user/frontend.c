@@ -35,6 +35,7 @@ int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *name, u
 	fe->type = vhost_user_type_find(type_id, &fe->type_fallback);
 	fe->sock = -1;
 	fe->backend_fd = -1;
+	fe->cancel_fd = -1;
 	fe->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++) {
 		fe->queues[i].ring.kick_fd = -1;
@@ -61,9 +62,16 @@ int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path
 
 	if (fe->sock >= 0)
 		return -EISCONN;
-	sock = unix_socket_connect(path, 0, retry_ms);
+	/*
+	 * Non-blocking, for connect too: a listener whose backlog is full
+	 * answers EAGAIN (retried until retry_ms), and every later send waits
+	 * for room only as long as the device's timeout.
+	 */
+	sock = unix_socket_connect(path, SOCK_NONBLOCK, retry_ms);
 	if (sock < 0) {
-		log_error(fe->log_component, "connect to %s: %s", path, strerror(-sock));
+		log_error(fe->log_component, "%s: connect to %s: %s%s", fe->name, path,
+			  strerror(-sock),
+			  sock == -EAGAIN ? " (the back-end's listen backlog is full)" : "");
 		return sock;
 	}
 	fe->sock = sock;
@@ -94,7 +102,11 @@ int vu_fail(struct vhost_user_frontend *fe, const struct vhost_user_error *e)
 	char text[256];
 
 	vhost_user_format_error(text, sizeof(text), fe->name, e);
-	log_error(fe->log_component, "%s", text);
+	/* Abandoned because the VM is stopping: no fault of the back-end's. */
+	if (e->err == -ECANCELED)
+		log_debug(fe->log_component, "%s", text);
+	else
+		log_error(fe->log_component, "%s", text);
 	if (e->err != -ENOTSUP && e->err != -EINVAL)
 		fe->broken = true;
 	return e->err;

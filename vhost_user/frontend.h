@@ -64,8 +64,15 @@ struct vhost_user_frontend {
 	struct vhost_user_type type_fallback;
 	int sock;
 	int backend_fd; /* our end of the back-end request channel, or -1 */
-	int timeout_ms; /* per reply; VHOST_USER_DEFAULT_TIMEOUT_MS unless changed */
-	bool broken;	/* the back-end misbehaved or went away */
+	int timeout_ms; /* per request, its send and its reply; VHOST_USER_DEFAULT_TIMEOUT_MS unless
+			   changed */
+	/*
+	 * -1, or a descriptor that turns readable when every wait must end now
+	 * (the VM is stopping): a wait it cuts short fails with -ECANCELED and
+	 * marks fe broken, logging at debug level only. Not owned.
+	 */
+	int cancel_fd;
+	bool broken; /* the back-end misbehaved or went away */
 
 	uint64_t backend_features;  /* as offered by GET_FEATURES */
 	uint64_t device_features;   /* offered & what the type and transport allow */
@@ -89,6 +96,8 @@ struct vhost_user_frontend {
 	struct vhost_user_send_queue outq; /* a batch's requests, written together */
 	unsigned npending;
 	uint32_t pending_acks[VHOST_USER_MAX_PENDING_ACKS]; /* request codes, in send order */
+	/* monotonic_ms by which every outstanding ack must be in: one timeout from their send. */
+	int64_t ack_deadline_ms;
 	uint64_t last_ack_ns; /* CLOCK_MONOTONIC when the outstanding acks were all read */
 };
 
@@ -233,10 +242,12 @@ int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd);
 /*
  * GET_SHMEM_CONFIG (needs the SHMEM protocol feature, else -ENOTSUP):
  * stores each VIRTIO shared-memory region's size (index = shmid, 0 =
- * unused, every size a page multiple) in sizes[0..*nregions). -ENOSPC when
- * the back-end reports more than max regions; -EPROTO on a malformed reply.
+ * unused, every size a page multiple of at most max_size, the window the
+ * regions must fit) in sizes[0..*nregions). -ENOSPC when the back-end
+ * reports more than max regions; -EPROTO on a malformed reply or a size
+ * out of bounds.
  */
 int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
-					 unsigned max, unsigned *nregions);
+					 unsigned max, uint64_t max_size, unsigned *nregions);
 
 #endif

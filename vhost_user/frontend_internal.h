@@ -17,6 +17,14 @@ int vu_fail_value(struct vhost_user_frontend *fe, uint32_t request, const char *
 int vu_request(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	       const int *fds, unsigned nfds);
 
+/*
+ * Sends a request without payload, reply or ack right now, after whatever
+ * a batch has queued (requests leave in the order they were made): for
+ * requests whose fds the caller closes as soon as this returns.
+ */
+int vu_send_unqueued(struct vhost_user_frontend *fe, uint32_t request, const int *fds,
+		     unsigned nfds);
+
 /* Sends a request and receives its reply, checked against spec. */
 int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	    const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply, int *reply_fds);

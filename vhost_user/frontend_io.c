@@ -55,88 +55,143 @@ static int check_usable(struct vhost_user_frontend *fe, uint32_t request)
 	return 0;
 }
 
+/* A wait of the device's timeout from now, cut short when the caller's cancel fd turns readable. */
+static struct vhost_user_wait fresh_wait(const struct vhost_user_frontend *fe)
+{
+	return vhost_user_wait_ms(fe->timeout_ms, fe->cancel_fd);
+}
+
+/* What a failed send or wait is called in the one line that reports it. */
+static const char *wait_failure(int err, const char *what)
+{
+	switch (err) {
+	case -EPIPE:
+	case -ECONNRESET:
+		return "hang-up";
+	case -ETIMEDOUT:
+		return "send timeout (the back-end stopped reading)";
+	case -ECANCELED:
+		return "wait abandoned (the VM is stopping)";
+	}
+	return what;
+}
+
+/* Sends at once, bypassing the batch's queue; the caller flushed it first. */
+static int send_now(struct vhost_user_frontend *fe, const struct vhost_user_header *hdr,
+		    const void *payload, const int *fds, unsigned nfds)
+{
+	struct vhost_user_wait w = fresh_wait(fe);
+
+	return vhost_user_send_wait(fe->sock, hdr, payload, fds, nfds, &w);
+}
+
 static int send_request(struct vhost_user_frontend *fe, uint32_t request, uint32_t flags,
 			const void *payload, uint32_t size, const int *fds, unsigned nfds)
 {
 	struct vhost_user_header hdr = {
 	    .request = request, .flags = VHOST_USER_VERSION | flags, .size = size};
+	struct vhost_user_wait w = fresh_wait(fe);
 	int err;
 
 	if (fe->trace)
 		trace_send(fe, false, &hdr, payload, fds, nfds);
 	if (fe->batching)
-		err = vhost_user_send_queue_add(&fe->outq, fe->sock, &hdr, payload, fds, nfds,
+		err = vhost_user_send_queue_add(&fe->outq, fe->sock, &hdr, payload, fds, nfds, &w,
 						&request);
 	else
-		err = vhost_user_send(fe->sock, &hdr, payload, fds, nfds);
+		err = send_now(fe, &hdr, payload, fds, nfds);
 	if (err)
-		return vu_fail_errno(fe, request, err == -EPIPE ? "hang-up" : "send", err);
+		return vu_fail_errno(fe, request, wait_failure(err, "send"), err);
 	return 0;
 }
 
-/* Writes the batch's queued requests; a reply can only come after them. */
+/*
+ * Writes the batch's queued requests; a reply can only come after them.
+ * The acks outstanding then get one deadline together, from this moment.
+ */
 static int flush_sends(struct vhost_user_frontend *fe)
 {
+	struct vhost_user_wait w = fresh_wait(fe);
 	uint32_t request = 0;
 	int err;
 
 	if (!fe->outq.len)
 		return 0;
-	err = fe->sock < 0 ? -ENOTCONN : vhost_user_send_queue_flush(&fe->outq, fe->sock, &request);
+	err = fe->sock < 0 ? -ENOTCONN
+			   : vhost_user_send_queue_flush(&fe->outq, fe->sock, &w, &request);
 	if (err)
-		return vu_fail_errno(fe, request, err == -EPIPE ? "hang-up" : "send", err);
+		return vu_fail_errno(fe, request, wait_failure(err, "send"), err);
+	if (fe->npending)
+		fe->ack_deadline_ms = monotonic_ms() + fe->timeout_ms;
+	return 0;
+}
+
+int vu_send_unqueued(struct vhost_user_frontend *fe, uint32_t request, const int *fds,
+		     unsigned nfds)
+{
+	struct vhost_user_header hdr = {.request = request, .flags = VHOST_USER_VERSION, .size = 0};
+	int err = flush_sends(fe);
+
+	if (err)
+		return err;
+	if (fe->trace)
+		trace_send(fe, false, &hdr, NULL, fds, nfds);
+	err = send_now(fe, &hdr, NULL, fds, nfds);
+	if (err)
+		return vu_fail_errno(fe, request, wait_failure(err, "send"), err);
 	return 0;
 }
 
 /*
- * Waits until the main socket has something to read; *left_ms gets what
- * remains of the reply timeout. A back-end may itself be blocked sending us
- * a request that needs an answer, so its channel is served while we wait
- * rather than deadlocking until the timeout.
+ * Waits until the main socket has something to read, at most until
+ * *deadline. A back-end may itself be blocked sending us a request that
+ * needs an answer, so its channel is served while we wait rather than
+ * deadlocking until the timeout. With extend, a back-end busy on its
+ * channel moves *deadline on (up to BUSY_WAIT_FACTOR timeouts); a batch of
+ * acks keeps the one deadline it was given.
  */
-static int wait_readable(struct vhost_user_frontend *fe, uint32_t request, int64_t *left_ms)
+static int wait_readable(struct vhost_user_frontend *fe, uint32_t request, int64_t *deadline,
+			 bool extend)
 {
-	int64_t start = monotonic_ms(), deadline = start + fe->timeout_ms;
+	int64_t start = monotonic_ms();
 
 	for (;;) {
-		struct pollfd pfd[2] = {{.fd = fe->sock, .events = POLLIN},
+		struct pollfd pfd[3] = {{.fd = fe->sock, .events = POLLIN},
+					{.fd = fe->cancel_fd, .events = POLLIN},
 					{.fd = fe->backend_fd, .events = POLLIN}};
-		int64_t left = deadline - monotonic_ms();
-		int n = poll(pfd, fe->backend_fd >= 0 ? 2 : 1, left > 0 ? (int)left : 0);
+		int64_t left = *deadline - monotonic_ms();
+		int n = poll(pfd, fe->backend_fd >= 0 ? 3 : 2, left > 0 ? (int)left : 0);
 
 		if (n < 0 && errno == EINTR)
-			continue;
+			continue; /* bounded: the deadline stands, the cancel fd is polled */
 		if (n < 0)
 			return vu_fail_errno(fe, request, "poll", -errno);
 		if (n == 0)
 			return vu_fail_errno(fe, request, "reply timeout", -ETIMEDOUT);
+		if (pfd[1].revents)
+			return vu_fail_errno(fe, request, wait_failure(-ECANCELED, ""), -ECANCELED);
 		if (pfd[0].revents)
 			break;
-		if (pfd[1].revents) {
+		if (pfd[2].revents) {
 			vhost_user_frontend_handle_backend_request(fe);
-			/*
-			 * A back-end busy on its channel is alive: the wait restarts
-			 * while it makes progress, up to BUSY_WAIT_FACTOR timeouts
-			 * (a flood must not hold us for ever).
-			 */
-			if (deadline < start + BUSY_WAIT_FACTOR * (int64_t)fe->timeout_ms)
-				deadline = monotonic_ms() + fe->timeout_ms;
+			if (extend &&
+			    *deadline < start + BUSY_WAIT_FACTOR * (int64_t)fe->timeout_ms)
+				*deadline = monotonic_ms() + fe->timeout_ms;
 		}
 	}
-	*left_ms = deadline - monotonic_ms();
 	return 0;
 }
 
 /* Reads and checks a reply whose first bytes are in, within left_ms. */
 static int recv_reply(struct vhost_user_frontend *fe, const struct vhost_user_reply_spec *spec,
-		      struct vhost_user_msg *reply, int *fds, int64_t left_ms)
+		      struct vhost_user_msg *reply, int *fds, int64_t deadline)
 {
+	struct vhost_user_wait w = {.deadline_ms = deadline, .cancel_fd = fe->cancel_fd};
 	struct vhost_user_error e = {0};
 	int scratch[VHOST_USER_MAX_FDS];
 	unsigned nfds = 0;
 	/* vhost_user_recv_reply, split so that the trace sees what failed the checks. */
-	int err = vhost_user_recv(fe->sock, reply, scratch, VHOST_USER_MAX_FDS, &nfds,
-				  left_ms > 0 ? (int)left_ms : 0, &e);
+	int err = vhost_user_recv_wait(fe->sock, reply, scratch, VHOST_USER_MAX_FDS, &nfds, &w, &e);
 
 	if (err) {
 		e.request = spec->request;
@@ -157,10 +212,10 @@ static int recv_reply(struct vhost_user_frontend *fe, const struct vhost_user_re
 static int wait_reply(struct vhost_user_frontend *fe, const struct vhost_user_reply_spec *spec,
 		      struct vhost_user_msg *reply, int *fds)
 {
-	int64_t left_ms;
-	int err = wait_readable(fe, spec->request, &left_ms);
+	int64_t deadline = monotonic_ms() + fe->timeout_ms;
+	int err = wait_readable(fe, spec->request, &deadline, true);
 
-	return err ? err : recv_reply(fe, spec, reply, fds, left_ms);
+	return err ? err : recv_reply(fe, spec, reply, fds, deadline);
 }
 
 /*
@@ -190,20 +245,22 @@ static int check_skipped_ack(struct vhost_user_frontend *fe, uint32_t request,
 	return 0;
 }
 
-/* Reads the ack of request (later: requests sent after it, still unacked). */
+/*
+ * Reads the ack of request (later: requests sent after it, still unacked)
+ * by deadline: the batch's, or for a lone request its own.
+ */
 static int read_ack(struct vhost_user_frontend *fe, uint32_t request, const uint32_t *later,
-		    unsigned nlater)
+		    unsigned nlater, int64_t deadline)
 {
 	const struct vhost_user_reply_spec ack = {
 	    .request = request, .min_size = VHOST_USER_ACK_SIZE, .max_size = VHOST_USER_ACK_SIZE};
 	struct vhost_user_msg reply;
-	int64_t left_ms;
-	int err = wait_readable(fe, request, &left_ms);
+	int err = wait_readable(fe, request, &deadline, !nlater && !later);
 
 	if (!err)
 		err = check_skipped_ack(fe, request, later, nlater);
 	if (!err)
-		err = recv_reply(fe, &ack, &reply, NULL, left_ms);
+		err = recv_reply(fe, &ack, &reply, NULL, deadline);
 	if (err)
 		return err;
 	if (reply.payload.u64 != 0) {
@@ -216,9 +273,11 @@ static int read_ack(struct vhost_user_frontend *fe, uint32_t request, const uint
 }
 
 /*
- * Reads the outstanding acks in send order. A refusal does not stop the
- * others from being read (the stream stays in step); a broken connection
- * does. Returns the first failure.
+ * Reads the outstanding acks in send order, all by the batch's one
+ * deadline: a back-end dribbling each ack just inside the timeout must not
+ * hold the caller for acks x timeout. A refusal does not stop the others
+ * from being read (the stream stays in step); a broken connection does.
+ * Returns the first failure.
  */
 static int flush_acks(struct vhost_user_frontend *fe)
 {
@@ -229,7 +288,7 @@ static int flush_acks(struct vhost_user_frontend *fe)
 	for (i = 0; i < n; i++) {
 		int err = fe->broken ? -EIO
 				     : read_ack(fe, fe->pending_acks[i], fe->pending_acks + i + 1,
-						n - i - 1);
+						n - i - 1, fe->ack_deadline_ms);
 
 		if (err && !first)
 			first = err;
@@ -268,7 +327,8 @@ int vhost_user_frontend_read_acks(struct vhost_user_frontend *fe)
 	int first = 0;
 
 	while (fe->npending && !fe->broken && fe->sock >= 0 && sock_readable(fe->sock)) {
-		int err = read_ack(fe, fe->pending_acks[0], fe->pending_acks + 1, fe->npending - 1);
+		int err = read_ack(fe, fe->pending_acks[0], fe->pending_acks + 1, fe->npending - 1,
+				   fe->ack_deadline_ms);
 
 		fe->npending--;
 		memmove(fe->pending_acks, fe->pending_acks + 1,
@@ -324,7 +384,7 @@ int vu_request(struct vhost_user_frontend *fe, uint32_t request, const void *pay
 		fe->pending_acks[fe->npending++] = request;
 		return 0;
 	}
-	return read_ack(fe, request, NULL, 0);
+	return read_ack(fe, request, NULL, 0, monotonic_ms() + fe->timeout_ms);
 }
 
 int vu_get_u64(struct vhost_user_frontend *fe, uint32_t request, uint64_t *value)
@@ -458,6 +518,7 @@ static int validate_backend_request(struct vhost_user_frontend *fe,
 int vhost_user_frontend_handle_backend_request(struct vhost_user_frontend *fe)
 {
 	struct vhost_user_error e = {.backend_channel = true};
+	struct vhost_user_wait w;
 	struct vhost_user_msg msg;
 	int fds[VHOST_USER_MAX_FDS];
 	unsigned nfds = 0;
@@ -466,8 +527,8 @@ int vhost_user_frontend_handle_backend_request(struct vhost_user_frontend *fe)
 	if (fe->backend_fd < 0)
 		return -ENOTCONN;
 	/* The message is already arriving: a short bound only guards a stalled sender. */
-	err = vhost_user_recv(fe->backend_fd, &msg, fds, VHOST_USER_MAX_FDS, &nfds, fe->timeout_ms,
-			      &e);
+	w = fresh_wait(fe);
+	err = vhost_user_recv_wait(fe->backend_fd, &msg, fds, VHOST_USER_MAX_FDS, &nfds, &w, &e);
 	if (err) {
 		char text[256];
 

@@ -47,8 +47,12 @@ int unix_socket_connect(const char *path, int flags, unsigned retry_ms)
 		return fd;
 	for (;;) {
 		fd = connect_once(&addr, flags);
-		/* A back-end still starting has not created or bound its socket yet. */
-		if ((fd != -ENOENT && fd != -ECONNREFUSED) || waited >= retry_ms)
+		/*
+		 * A back-end still starting has not created or bound its socket
+		 * yet; one that is busy (a non-blocking connect: EAGAIN) has its
+		 * listen backlog full. Both may pass, within retry_ms.
+		 */
+		if ((fd != -ENOENT && fd != -ECONNREFUSED && fd != -EAGAIN) || waited >= retry_ms)
 			return fd;
 		nanosleep(&pause, NULL);
 		waited += RETRY_STEP_MS;

@@ -5,8 +5,10 @@
 
 /*
  * Connects a SOCK_STREAM | SOCK_CLOEXEC socket (| flags, e.g. SOCK_NONBLOCK)
- * to path. While nobody listens yet (-ENOENT, -ECONNREFUSED) it tries again
- * every 10 ms for up to retry_ms (0: one attempt). Returns the fd, or
+ * to path. While nobody listens yet (-ENOENT, -ECONNREFUSED) or, with
+ * SOCK_NONBLOCK, the listener's backlog is full (-EAGAIN; a blocking
+ * connect would wait for room without bound) it tries again every 10 ms
+ * for up to retry_ms (0: one attempt). Returns the fd, or
  * -ENAMETOOLONG (path does not fit sun_path) or the -errno of the last try.
  */
 int unix_socket_connect(const char *path, int flags, unsigned retry_ms);
