@@ -1,6 +1,7 @@
 /* Entry point: parse the command line, build the VM, run the event loop, report how it ended. */
 #include <errno.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@ struct vmm {
 	struct console console;
 	struct vm_devices devices;
 	struct control *control; /* --control, or NULL */
-	struct event *signal_evs[3];
+	pthread_t signal_thread;
+	bool signal_thread_started;
 };
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -41,14 +43,39 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	console_service(&vmm->console);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+/* The signals that end the VM (status 128 + N). */
+static sigset_t termination_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	return set;
+}
+
+/*
+ * Takes the termination signals on a thread of their own, so that a
+ * signal ends the VM however busy the loop is: the loop may be waiting for
+ * dev_lock while a vCPU waits on a back-end under it. vm_request_exit
+ * makes vm->stop_fd readable, which cuts every such wait short.
+ */
+static void *signal_thread(void *arg)
 {
 	struct vmm *vmm = arg;
+	sigset_t set = termination_signals();
 	char why[48];
 
-	(void)what;
-	snprintf(why, sizeof(why), "received %s", strsignal((int)sig));
-	vm_request_exit(&vmm->vm, VM_EXIT_SIGNAL, 128 + (int)sig, why);
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+
+		if (sig < 0)
+			continue; /* EINTR; cancellation ends the thread at teardown */
+		snprintf(why, sizeof(why), "received %s", strsignal(sig));
+		vm_request_exit(&vmm->vm, VM_EXIT_SIGNAL, 128 + sig, why);
+	}
+	return NULL;
 }
 
 /* libevent's own complaints (e.g. "cannot poll /dev/null") are debug detail here. */
@@ -59,17 +86,19 @@ static void libevent_log(int severity, const char *msg)
 
 static int event_loop_setup(struct vmm *vmm)
 {
-	static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+	sigset_t set = termination_signals();
 	struct vm *vm = &vmm->vm;
+	int err;
 
 	vm->wake_ev = event_new(vm->evbase, vm->wake_fd, EV_READ | EV_PERSIST, on_wake, vmm);
 	if (!vm->wake_ev || event_add(vm->wake_ev, NULL) < 0)
 		return -ENOMEM;
-	for (unsigned i = 0; i < 3; i++) {
-		vmm->signal_evs[i] = evsignal_new(vm->evbase, signals[i], on_signal, vmm);
-		if (!vmm->signal_evs[i] || event_add(vmm->signal_evs[i], NULL) < 0)
-			return -ENOMEM;
-	}
+	/* Blocked in every thread from now on (vCPUs inherit it); only signal_thread takes them. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	err = -pthread_create(&vmm->signal_thread, NULL, signal_thread, vmm);
+	if (err)
+		return err;
+	vmm->signal_thread_started = true;
 	signal(SIGPIPE, SIG_IGN);
 	return console_start(&vmm->console, vm->evbase);
 }
@@ -77,9 +106,10 @@ static int event_loop_setup(struct vmm *vmm)
 static void event_loop_teardown(struct vmm *vmm)
 {
 	console_stop(&vmm->console);
-	for (unsigned i = 0; i < 3; i++)
-		if (vmm->signal_evs[i])
-			event_free(vmm->signal_evs[i]);
+	if (vmm->signal_thread_started) {
+		pthread_cancel(vmm->signal_thread);
+		pthread_join(vmm->signal_thread, NULL);
+	}
 	if (vmm->vm.wake_ev)
 		event_free(vmm->vm.wake_ev);
 	if (vmm->vm.evbase)

@@ -49,6 +49,37 @@ void vm_request_exit(struct vm *vm, enum vm_exit_reason reason, int status, cons
 	/* Wake the main loop; it stops the vCPUs and tears down. */
 	if (write(vm->wake_fd, &one, sizeof(one)) < 0)
 		log_error("vm", "cannot wake the main loop: %s", strerror(errno));
+	/* Ends every wait on another process (a back-end) that polls it. */
+	if (vm->stop_fd >= 0 && write(vm->stop_fd, &one, sizeof(one)) < 0)
+		log_error("vm", "cannot signal the stop: %s", strerror(errno));
+}
+
+int vm_add_fault_handler(struct vm *vm, vm_fault_fn fn, void *opaque)
+{
+	if (vm->nfault_handlers == VM_MAX_FAULT_HANDLERS)
+		return -ENOSPC;
+	vm->fault_handlers[vm->nfault_handlers++] = (struct vm_fault_handler){fn, opaque};
+	return 0;
+}
+
+void vm_remove_fault_handler(struct vm *vm, void *opaque)
+{
+	for (unsigned i = 0; i < vm->nfault_handlers; i++) {
+		if (vm->fault_handlers[i].opaque != opaque)
+			continue;
+		vm->fault_handlers[i] = vm->fault_handlers[--vm->nfault_handlers];
+		return;
+	}
+}
+
+bool vm_handle_fault(struct vm *vm)
+{
+	bool owned = false;
+
+	/* Every owner looks: more than one slot may have lost its memory. */
+	for (unsigned i = 0; i < vm->nfault_handlers; i++)
+		owned |= vm->fault_handlers[i].fn(vm->fault_handlers[i].opaque);
+	return owned;
 }
 
 bool vm_exit_requested(const struct vm *vm)
@@ -132,7 +163,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->wake_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->wake_fd = vm->stop_fd = -1;
 	vm->ncpus = cfg->ncpus;
 	pthread_mutex_init(&vm->dev_lock, NULL);
 	io_bus_init(&vm->pio, "pio");
@@ -148,7 +179,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	}
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->vcpu_mmap_size <= 0 || vm->wake_fd < 0)
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->vcpu_mmap_size <= 0 || vm->wake_fd < 0 || vm->stop_fd < 0)
 		return -errno;
 	err = vm_memory_setup(vm);
 	if (err)
@@ -166,6 +198,8 @@ void vm_destroy(struct vm *vm)
 	guest_memory_destroy(&vm->mem);
 	if (vm->wake_fd >= 0)
 		close(vm->wake_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

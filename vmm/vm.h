@@ -46,6 +46,20 @@ struct vm_irq_routes {
 	uint32_t next_gsi;	       /* first GSI never handed out */
 };
 
+/*
+ * A device's part when KVM_RUN fails with EFAULT: a memory slot of its own
+ * no longer has memory behind it (a back-end's file shrank). Called with
+ * dev_lock held; returns true when it found and removed such a slot (and
+ * failed the device), so that the vCPU may go on.
+ */
+typedef bool (*vm_fault_fn)(void *opaque);
+#define VM_MAX_FAULT_HANDLERS 32
+
+struct vm_fault_handler {
+	vm_fault_fn fn;
+	void *opaque;
+};
+
 struct vm {
 	int kvm_fd;
 	int vm_fd;
@@ -65,6 +79,12 @@ struct vm {
 
 	struct event_base *evbase;
 	int wake_fd; /* eventfd: a vCPU thread asks the main loop to act */
+	/*
+	 * eventfd, readable for good once an exit was requested (never read):
+	 * a wait on another process, which may never answer, polls it too so
+	 * that the VM ends in bounded time. -1 without KVM (tests).
+	 */
+	int stop_fd;
 	struct event *wake_ev;
 
 	atomic_int exit_reason; /* enum vm_exit_reason; first writer wins */
@@ -72,6 +92,9 @@ struct vm {
 	atomic_ulong exits_total; /* KVM_RUN returns, all vCPUs */
 
 	struct vm_irq_routes irq_routes;
+	/* Owners of memory slots that can lose their memory; dev_lock. */
+	struct vm_fault_handler fault_handlers[VM_MAX_FAULT_HANDLERS];
+	unsigned nfault_handlers;
 	/* KVM's ring of buffered writes (KVM_CAP_COALESCED_PIO), or NULL. */
 	struct kvm_coalesced_mmio_ring *coalesced_ring;
 	unsigned coalesced_ring_entries;
@@ -92,6 +115,15 @@ const char *vm_exit_reason_name(enum vm_exit_reason reason);
 /* Asks the VM to stop with this reason and status; the first call wins. */
 void vm_request_exit(struct vm *vm, enum vm_exit_reason reason, int status, const char *why);
 bool vm_exit_requested(const struct vm *vm);
+
+/*
+ * Adds or removes (by opaque) a handler for EFAULT from KVM_RUN; dev_lock
+ * held or no vCPU running. Add returns 0 or -ENOSPC.
+ */
+int vm_add_fault_handler(struct vm *vm, vm_fault_fn fn, void *opaque);
+void vm_remove_fault_handler(struct vm *vm, void *opaque);
+/* Asks every handler (dev_lock held); true when one of them owned the fault. */
+bool vm_handle_fault(struct vm *vm);
 
 /* Registers guest RAM (or a device mapping) with KVM as a memory slot. */
 int vm_map_memory(struct vm *vm, uint64_t gpa, uint64_t size, void *host, unsigned *slot_out);

@@ -10,7 +10,7 @@ int test_vm_init(struct vm *vm, const struct ram_range *ranges, unsigned n)
 	int err;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->wake_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->wake_fd = vm->stop_fd = -1;
 	io_bus_init(&vm->pio, "pio");
 	io_bus_init(&vm->mmio, "mmio");
 	err = guest_memory_init(&vm->mem, ranges, n);
