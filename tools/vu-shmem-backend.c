@@ -15,6 +15,7 @@
  * prints how many the frontend refused. Results go to stdout.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -107,8 +108,10 @@ static int setup_memfd(struct backend *b)
 {
 	uint64_t i, size = MAP_FD_OFFSET + MAP_LEN;
 
-	b->memfd = memfd_create("vu-shmem", MFD_CLOEXEC);
-	if (b->memfd < 0 || ftruncate(b->memfd, (off_t)size) < 0)
+	b->memfd = memfd_create("vu-shmem", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	/* The VMM maps only memfds that cannot shrink under the guest. */
+	if (b->memfd < 0 || ftruncate(b->memfd, (off_t)size) < 0 ||
+	    fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
 		return -errno;
 	b->memory = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, b->memfd, 0);
 	if (b->memory == MAP_FAILED)

@@ -12,10 +12,6 @@
 
 int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd)
 {
-	struct vhost_user_header hdr = {
-	    .request = VHOST_USER_GPU_SET_SOCKET, .flags = VHOST_USER_VERSION, .size = 0};
-	int err;
-
 	if (fe->sock < 0)
 		return -ENOTCONN;
 	if (fe->broken)
@@ -26,15 +22,18 @@ int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd)
 	 * No NEED_REPLY even with REPLY_ACK: libvhost-user's GPU back-end asks
 	 * for the display protocol features on the new socket before it would
 	 * ack, so waiting here would deadlock against the display channel.
+	 * Sent at once (the caller closes fd on return), but after what a
+	 * batch queued: the back-end must see the memory table first.
 	 */
-	err = vhost_user_send(fe->sock, &hdr, NULL, &fd, 1);
-	if (err)
-		return vu_fail_errno(fe, VHOST_USER_GPU_SET_SOCKET, "send", err);
-	return 0;
+	return vu_send_unqueued(fe, VHOST_USER_GPU_SET_SOCKET, &fd, 1);
 }
 
-/* Sizes must be page multiples (they become BARs and memory slots); 0 marks an unused id. */
-static int check_shmem_sizes(struct vhost_user_frontend *fe, const struct vhost_user_msg *reply)
+/*
+ * Sizes must be page multiples (they become BARs and memory slots) and fit
+ * the window the BARs are placed in; 0 marks an unused id.
+ */
+static int check_shmem_sizes(struct vhost_user_frontend *fe, const struct vhost_user_msg *reply,
+			     uint64_t max_size)
 {
 	const struct vhost_user_shmem_config *cfg = &reply->payload.shmem_config;
 	uint32_t need;
@@ -53,12 +52,16 @@ static int check_shmem_sizes(struct vhost_user_frontend *fe, const struct vhost_
 			return vu_fail_value(fe, VHOST_USER_GET_SHMEM_CONFIG,
 					     "region size (page multiple)", 0, 0,
 					     cfg->memory_sizes[i]);
+		if (cfg->memory_sizes[i] > max_size)
+			return vu_fail_value(fe, VHOST_USER_GET_SHMEM_CONFIG,
+					     "region size (the MMIO window)", 0, max_size,
+					     cfg->memory_sizes[i]);
 	}
 	return 0;
 }
 
 int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
-					 unsigned max, unsigned *nregions)
+					 unsigned max, uint64_t max_size, unsigned *nregions)
 {
 	const struct vhost_user_reply_spec spec =
 	    vhost_user_reply_spec_of(VHOST_USER_GET_SHMEM_CONFIG);
@@ -71,7 +74,7 @@ int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_
 		return -ENOTSUP;
 	err = vu_call(fe, VHOST_USER_GET_SHMEM_CONFIG, NULL, 0, &spec, &reply, NULL);
 	if (!err)
-		err = check_shmem_sizes(fe, &reply);
+		err = check_shmem_sizes(fe, &reply, max_size);
 	if (err)
 		return err;
 	if (reply.payload.shmem_config.nregions > max)

@@ -3,6 +3,7 @@
 #include "vhost_user/shmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -108,13 +109,23 @@ static struct vhost_user_shmem_region *check_range(struct vhost_user_shmem *s,
 	return *err ? NULL : &s->regions[msg->shmid];
 }
 
-/* A file shorter than the mapping would fault (SIGBUS) on access; refuse it up front. */
+/*
+ * A file shorter than the mapping would fault (SIGBUS) on access; refuse it
+ * up front. A memfd must also be sealed against shrinking: a back-end that
+ * truncated it later would leave the guest's memory slot over nothing.
+ */
 static int check_fd(struct vhost_user_shmem *s, const struct vhost_user_shmem_map *msg, int fd)
 {
 	struct stat st;
+	int seals;
 
 	if (fstat(fd, &st) < 0)
 		return refuse(s, -EBADF, "SHMEM_MAP: descriptor unusable");
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals >= 0 && !(seals & F_SEAL_SHRINK))
+		return refuse(s, -EPERM,
+			      "SHMEM_MAP: memfd not sealed with F_SEAL_SHRINK (a memfd must be, so "
+			      "that it cannot shrink under the guest)");
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < msg->fd_offset + msg->len)
 		return refuse(s, -ERANGE, "SHMEM_MAP: file of 0x%llx bytes is shorter than 0x%llx",
 			      (unsigned long long)st.st_size,
@@ -205,6 +216,43 @@ int vhost_user_shmem_unmap(void *opaque, const struct vhost_user_shmem_map *msg)
 	return refuse(s, -ENOENT, "SHMEM_UNMAP: no mapping 0x%llx+0x%llx in region %u",
 		      (unsigned long long)msg->shm_offset, (unsigned long long)msg->len,
 		      msg->shmid);
+}
+
+/* True when m's file no longer backs all of m (truncated since the map). */
+static bool shrunk(const struct vhost_user_shmem_mapping *m)
+{
+	struct stat st;
+
+	return fstat(m->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	       (uint64_t)st.st_size < m->fd_offset + m->len;
+}
+
+bool vhost_user_shmem_drop_shrunk(struct vhost_user_shmem *s)
+{
+	bool dropped = false;
+
+	for (unsigned i = 0; i < s->nregions; i++) {
+		struct vhost_user_shmem_region *r = &s->regions[i];
+
+		for (unsigned j = 0; j < r->nmaps;) {
+			struct vhost_user_shmem_mapping *m = &r->maps[j];
+
+			if (!shrunk(m)) {
+				j++;
+				continue;
+			}
+			log_error(
+			    s->log_component,
+			    "shared-memory region %u: 0x%llx+0x%llx: its file shrank under the "
+			    "guest; unmapped",
+			    i, (unsigned long long)m->offset, (unsigned long long)m->len);
+			unmap_live(s, r, m);
+			close(m->fd);
+			r->maps[j] = r->maps[--r->nmaps];
+			dropped = true;
+		}
+	}
+	return dropped;
 }
 
 void vhost_user_shmem_reset(struct vhost_user_shmem *s)

@@ -84,7 +84,8 @@ int vhost_user_shmem_place(struct vhost_user_shmem *s, unsigned shmid, uint64_t 
  * SHMEM_MAP from the back-end; takes ownership of fd (closed on refusal).
  * -EINVAL unknown shmid, zero or unaligned length/offsets, or bad flags;
  * -EOVERFLOW when an offset + len wraps; -ERANGE outside the region or
- * past the end of the file; -EBUSY overlapping a mapping; -ENOSPC too many.
+ * past the end of the file; -EPERM a memfd without F_SEAL_SHRINK; -EBUSY
+ * overlapping a mapping; -ENOSPC too many.
  * Fits vhost_user_backend_ops.shmem_map (pass s as the opaque).
  */
 int vhost_user_shmem_map(void *s, const struct vhost_user_shmem_map *msg, int fd);
@@ -95,6 +96,13 @@ int vhost_user_shmem_map(void *s, const struct vhost_user_shmem_map *msg, int fd
  * Fits vhost_user_backend_ops.shmem_unmap.
  */
 int vhost_user_shmem_unmap(void *s, const struct vhost_user_shmem_map *msg);
+
+/*
+ * Unmaps (and logs) every mapping whose file no longer covers it, as when
+ * a back-end truncated a file that is not a sealed memfd after the map.
+ * Returns true when there was one: guest access to it made KVM_RUN fail.
+ */
+bool vhost_user_shmem_drop_shrunk(struct vhost_user_shmem *s);
 
 /* Unmaps everything (device reset, disconnect); regions keep their place. */
 void vhost_user_shmem_reset(struct vhost_user_shmem *s);

@@ -297,12 +297,16 @@ static void shmem_bar_moved(void *opaque, unsigned bar, bool mapped, uint64_t ad
 			mapped ? addr : VIRTIO_PCI_SHMEM_NO_ADDR);
 }
 
+/* The BAR size for n bytes: a power of two, at least a page; 0 when none fits 64 bits. */
 static uint64_t pow2_at_least(uint64_t n)
 {
 	uint64_t p = 4096;
 
-	while (p < n)
+	while (p < n) {
+		if (p > UINT64_MAX / 2)
+			return 0;
 		p <<= 1;
+	}
 	return p;
 }
 
@@ -313,10 +317,12 @@ static int add_shmem_regions(struct virtio_pci *t)
 		unsigned bar = VIRTIO_PCI_SHMEM_FIRST_BAR + 2 * i;
 		uint64_t size = t->shmem.regions[i].size;
 		uint32_t words[4] = {0, (uint32_t)size, 0, (uint32_t)(size >> 32)};
+		uint64_t bar_size = pow2_at_least(size);
 		uint8_t at;
-		int err =
-		    pci_function_add_bar(&t->fn, bar, PCI_BAR_MEM64, true, pow2_at_least(size),
-					 &shmem_bar_ops, t, shmem_bar_moved);
+		int err = bar_size
+			      ? pci_function_add_bar(&t->fn, bar, PCI_BAR_MEM64, true, bar_size,
+						     &shmem_bar_ops, t, shmem_bar_moved)
+			      : -E2BIG;
 
 		if (err)
 			return err;

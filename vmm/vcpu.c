@@ -188,6 +188,21 @@ static void vcpu_maybe_park(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vcpu->pause_lock);
 }
 
+/*
+ * KVM_RUN's EFAULT: guest memory KVM could not reach. When a device's
+ * slot lost its memory (a back-end shrank its file), that device fails and
+ * drops the slot; the VM goes on. Anything else still ends the VM.
+ */
+static bool vcpu_fault_owned(struct vm *vm)
+{
+	bool owned;
+
+	pthread_mutex_lock(&vm->dev_lock);
+	owned = vm_handle_fault(vm);
+	pthread_mutex_unlock(&vm->dev_lock);
+	return owned;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -203,6 +218,8 @@ static void *vcpu_thread(void *arg)
 		atomic_fetch_add_explicit(&vm->exits_total, 1, memory_order_relaxed);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == EFAULT && vcpu_fault_owned(vm))
 				continue;
 			char why[64];
 			snprintf(why, sizeof(why), "vCPU %u: KVM_RUN failed: %s", vcpu->index,

@@ -102,7 +102,7 @@ static int setup(struct shmem_test *t, const char *sock)
 		   (unsigned long long)t->fe.protocol_features);
 	if (!err)
 		err = vhost_user_frontend_get_shmem_config(&t->fe, sizes, VHOST_USER_SHMEM_MAX_IDS,
-							   &n);
+							   1ull << 40, &n);
 	test_check(&t->tap, err == 0 && n == 1 && sizes[0] == 4u << 20,
 		   "GET_SHMEM_CONFIG: %u region(s), 0x%llx", n,
 		   n ? (unsigned long long)sizes[0] : 0ull);

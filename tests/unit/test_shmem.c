@@ -1,7 +1,9 @@
 /* Unit tests for shared-memory region bookkeeping: SHMEM_MAP/UNMAP validation and callbacks. */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -46,13 +48,21 @@ static int rec_unmap(void *opaque, uint64_t gpa, uint64_t size)
 
 static const struct vhost_user_shmem_ops ops = {.map = rec_map, .unmap = rec_unmap};
 
-static int memfd(uint64_t size)
+/* A memfd of size bytes, sealed against shrinking unless sealed is false. */
+static int memfd_sealed(uint64_t size, bool sealed)
 {
-	int fd = memfd_create("shmem-test", MFD_CLOEXEC);
+	int fd = memfd_create("shmem-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	if (sealed)
+		ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
 	return fd;
+}
+
+static int memfd(uint64_t size)
+{
+	return memfd_sealed(size, true);
 }
 
 static struct vhost_user_shmem_map req(uint8_t id, uint64_t shm_off, uint64_t len, uint64_t fd_off,
@@ -114,6 +124,55 @@ START_TEST(bad_requests_refused)
 	ck_assert_uint_eq(s.regions[0].nmaps, 0);
 	ck_assert_int_eq(test_open_fds(), fds); /* every refused fd was closed */
 	ck_assert_uint_eq(r.maps, 0);
+}
+END_TEST
+
+/* A memfd that could shrink under the guest is refused, naming the rule; a sealed one is not. */
+START_TEST(memfd_must_be_sealed_against_shrinking)
+{
+	struct vhost_user_shmem s;
+	struct vhost_user_shmem_map m = req(0, 0, PAGE, 0, 1);
+	struct recorder r;
+	int fds = test_open_fds();
+
+	setup(&s, &r);
+	ck_assert_int_eq(vhost_user_shmem_map(&s, &m, memfd_sealed(2 * MIB, false)), -EPERM);
+	ck_assert_uint_eq(s.regions[0].nmaps, 0);
+	ck_assert_int_eq(vhost_user_shmem_map(&s, &m, memfd_sealed(2 * MIB, true)), 0);
+	ck_assert_uint_eq(s.regions[0].nmaps, 1);
+	vhost_user_shmem_reset(&s);
+	ck_assert_int_eq(test_open_fds(), fds);
+}
+END_TEST
+
+/* A plain file cannot be sealed: one truncated after the map is found and dropped. */
+START_TEST(shrunk_file_dropped)
+{
+	struct vhost_user_shmem s;
+	struct vhost_user_shmem_map a = req(0, 0, 2 * PAGE, 0, 1), b = req(0, MIB, PAGE, 0, 1);
+	struct recorder r;
+	char path[] = "/tmp/shmem-test-XXXXXX";
+	int fd = mkstemp(path), fds;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(ftruncate(fd, (off_t)(2 * PAGE)), 0);
+	fds = test_open_fds();
+	setup(&s, &r);
+	ck_assert_int_eq(vhost_user_shmem_place(&s, 0, 0x100000000ull), 0);
+	ck_assert_int_eq(vhost_user_shmem_map(&s, &a, dup(fd)), 0);
+	ck_assert_int_eq(vhost_user_shmem_map(&s, &b, memfd(PAGE)), 0);
+	ck_assert(!vhost_user_shmem_drop_shrunk(&s));
+	ck_assert_int_eq(ftruncate(fd, (off_t)PAGE), 0);
+	ck_assert(vhost_user_shmem_drop_shrunk(&s));
+	ck_assert_uint_eq(s.regions[0].nmaps, 1); /* the memfd's mapping stays */
+	ck_assert_uint_eq(s.regions[0].maps[0].offset, MIB);
+	ck_assert_uint_eq(r.unmaps, 1);
+	ck_assert_uint_eq(r.last_gpa, 0x100000000ull);
+	ck_assert(!vhost_user_shmem_drop_shrunk(&s));
+	vhost_user_shmem_reset(&s);
+	ck_assert_int_eq(test_open_fds(), fds);
+	close(fd);
 }
 END_TEST
 
@@ -216,6 +275,8 @@ static Suite *shmem_suite(void)
 
 	tcase_add_test(tc, init_checks_sizes);
 	tcase_add_test(tc, bad_requests_refused);
+	tcase_add_test(tc, memfd_must_be_sealed_against_shrinking);
+	tcase_add_test(tc, shrunk_file_dropped);
 	tcase_add_test(tc, map_place_overlap_unmap);
 	tcase_add_test(tc, replace_and_reset);
 	tcase_add_test(tc, callback_failure_and_limit);

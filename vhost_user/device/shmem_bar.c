@@ -90,6 +90,17 @@ static void serve_startup_requests(struct vu_device *dev)
 	}
 }
 
+/* vm_fault_fn: a mapping whose file shrank is this device's failure, not the VM's end. */
+static bool shmem_fault(void *opaque)
+{
+	struct vu_device *dev = opaque;
+
+	if (!dev->shmem.on || !vhost_user_shmem_drop_shrunk(&dev->shmem.regions))
+		return false;
+	vu_fail_device(dev, "a shared-memory file shrank under the guest");
+	return true;
+}
+
 int vu_shmem_setup(struct vu_device *dev, char *err, size_t n)
 {
 	uint64_t sizes[VHOST_USER_SHMEM_MAX_IDS];
@@ -100,7 +111,7 @@ int vu_shmem_setup(struct vu_device *dev, char *err, size_t n)
 		return 0;
 	/* Logs its own line on a bad reply. */
 	r = vhost_user_frontend_get_shmem_config(&dev->fe, sizes, VHOST_USER_SHMEM_MAX_IDS,
-						 &nregions);
+						 dev->shmem.window, &nregions);
 	if (r)
 		return r;
 	for (unsigned id = 0; id < nregions; id++) {
@@ -121,6 +132,11 @@ int vu_shmem_setup(struct vu_device *dev, char *err, size_t n)
 		return r;
 	}
 	dev->shmem.nbars = used;
+	r = vm_add_fault_handler(dev->vm, shmem_fault, dev);
+	if (r) {
+		snprintf(err, n, "%s: too many devices with shared memory", dev->name);
+		return r;
+	}
 	dev->shmem.on = true;
 	serve_startup_requests(dev);
 	for (unsigned i = 0; i < used; i++)
@@ -163,6 +179,13 @@ static unsigned count_mappings(const struct vhost_user_shmem *s)
 	for (unsigned i = 0; i < s->nregions; i++)
 		n += s->regions[i].nmaps;
 	return n;
+}
+
+void vu_shmem_release(struct vu_device *dev, const char *why)
+{
+	vu_shmem_reset(dev, why);
+	if (dev->vm)
+		vm_remove_fault_handler(dev->vm, dev);
 }
 
 void vu_shmem_reset(struct vu_device *dev, const char *why)
