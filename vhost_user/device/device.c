@@ -51,12 +51,17 @@ static void refresh_config(struct vu_device *dev)
 
 	if (dev->state == VU_DEV_FAILED)
 		return;
+	/*
+	 * Cached from the moment of asking: a config-change notice served
+	 * while we wait for the reply clears it again, so that the next read
+	 * asks once more rather than keeping what may predate the change.
+	 */
+	dev->config_cached = true;
 	err = vhost_user_frontend_get_config(&dev->fe, 0, dev->config, size);
 	if (err) {
+		dev->config_cached = false;
 		vu_fail_device(dev, "GET_CONFIG failed");
-		return;
 	}
-	dev->config_cached = true;
 }
 
 static void dev_config_read(void *opaque, uint32_t offset, void *data, unsigned len)
@@ -88,7 +93,7 @@ static void dev_config_write(void *opaque, uint32_t offset, const void *data, un
 	dev->config_cached = false;
 }
 
-static const struct virtio_device_ops vu_device_ops = {
+const struct virtio_device_ops vu_device_ops = {
     .features = dev_features,
     .config_read = dev_config_read,
     .config_write = dev_config_write,
@@ -161,6 +166,8 @@ static int connect_backend(struct vu_device *dev, const char *spec_text,
 		return r;
 	if (dev->spec.timeout_ms)
 		dev->fe.timeout_ms = (int)dev->spec.timeout_ms;
+	/* Every wait on the back-end ends when the VM stops, whatever the back-end does. */
+	dev->fe.cancel_fd = dev->vm->stop_fd;
 	/* These log their own line naming the device, the message and the field. */
 	r = vhost_user_frontend_connect(&dev->fe, dev->spec.sock, CONNECT_RETRY_MS);
 	if (!r)
@@ -230,6 +237,7 @@ int vu_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
 	dev->watch.ack_timer_fd = -1;
 	dev->watch.backend_ev_fd = -1;
 	dev->fe.sock = dev->fe.backend_fd = -1;
+	dev->shmem.window = bus->mmio_size;
 	r = connect_backend(dev, spec, trace, existing, nexisting, err, sizeof(err));
 	if (r) {
 		if (err[0])
@@ -253,7 +261,7 @@ int vu_device_create(struct vm *vm, struct pci_bus *bus, const char *spec,
 	return 0;
 fail:
 	vu_watches_stop(dev);
-	vu_shmem_reset(dev, "start-up failed");
+	vu_shmem_release(dev, "start-up failed");
 	destroy_type_state(dev);
 	vhost_user_frontend_close(&dev->fe);
 	free(dev);
@@ -266,7 +274,7 @@ void vu_device_destroy(struct vu_device *dev)
 		return;
 	vu_watches_stop(dev);
 	destroy_type_state(dev);
-	vu_shmem_reset(dev, "shut-down");
+	vu_shmem_release(dev, "shut-down");
 	virtio_pci_destroy(&dev->transport);
 	vhost_user_frontend_close(&dev->fe);
 	if (dev->own_trace_open)

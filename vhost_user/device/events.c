@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "vmm/clock.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -89,6 +90,9 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
 		log_debug(dev->fe.log_component, "work read failed: %s", strerror(errno));
 	pthread_mutex_lock(&dev->vm->dev_lock);
 	finish_failure(dev);
+	/* A failed device whose driver set up new rings: answer those. */
+	if (dev->failure.takeover_pending && dev->state == VU_DEV_FAILED && dev->fe.sock < 0)
+		vu_takeover_start(dev);
 	pthread_mutex_unlock(&dev->vm->dev_lock);
 }
 
@@ -106,7 +110,9 @@ static void acks_read(struct vu_device *dev, int err)
 
 void vu_arm_ack_timer(struct vu_device *dev)
 {
-	int ms = dev->fe.timeout_ms;
+	/* The batch's one deadline; a timer value of 0 would disarm it. */
+	int64_t left = dev->fe.ack_deadline_ms - monotonic_ms();
+	int ms = left > 0 ? (int)left : 1;
 	struct itimerspec when = {
 	    .it_value = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L}};
 

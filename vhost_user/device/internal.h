@@ -76,13 +76,15 @@ struct vu_watches {
 
 /* lifecycle.c: why the device failed. */
 struct vu_failure {
-	char cause[192];      /* non-empty once failed */
-	bool rings_were_live; /* the failure hit an active or paused device */
+	char cause[192];       /* non-empty once failed */
+	bool rings_were_live;  /* the failure hit an active or paused device */
+	bool takeover_pending; /* rings set up on the failed device: the loop answers them */
 };
 
 /* shmem_bar.c: shared-memory regions (SHMEM protocol feature); dev_lock. */
 struct vu_shmem_bars {
 	bool on;
+	uint64_t window; /* bytes of the MMIO window the BARs go in: no region may exceed it */
 	struct vhost_user_shmem regions;
 	struct {
 		uint8_t id;
@@ -182,6 +184,9 @@ int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_
 /* spec.c: "N" as an unsigned in [min, max]; 0 or -EINVAL (for the type files' keys). */
 int vu_parse_uint(const char *text, unsigned min, unsigned max, unsigned *out);
 
+/* device.c: the transport's callbacks (exported for the unit tests). */
+extern const struct virtio_device_ops vu_device_ops;
+
 /* lifecycle.c: the transport's activate and reset callbacks. */
 int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_info *queues,
 		    unsigned nqueues);
@@ -211,6 +216,7 @@ void vu_arm_ack_timer(struct vu_device *dev);
  * type has an answer (the type's takeover_pick) and answers each new
  * request with an error, so the driver does not wait forever; one log
  * line says what the guest now sees. No-op unless the rings were live.
+ * Rings set up again on the failed device are taken over the same way.
  * release frees the kick watches (vu_watches_stop).
  */
 void vu_takeover_start(struct vu_device *dev);
@@ -251,6 +257,8 @@ int vu_shmem_setup(struct vu_device *dev, char *err, size_t n);
 void vu_shmem_fill_params(const struct vu_device *dev, struct virtio_pci_shmem_params *p);
 /* virtio_pci_shmem_params.placed. */
 void vu_shmem_placed(void *opaque, unsigned shmid, uint64_t gpa);
+/* At destroy (or failed start-up): unmaps everything, removes the fault handler. */
+void vu_shmem_release(struct vu_device *dev, const char *why);
 /* Unmaps every mapping (device reset, disconnect, destroy); logs how many, naming why. */
 void vu_shmem_reset(struct vu_device *dev, const char *why);
 /* The back-end's SHMEM_MAP/UNMAP; map takes ownership of fd. */

@@ -37,6 +37,11 @@ void vu_fail_device(struct vu_device *dev, const char *cause)
 {
 	if (dev->state == VU_DEV_FAILED)
 		return;
+	/* A wait abandoned because the VM is ending is no fault of the back-end's. */
+	if (dev->vm && vm_exit_requested(dev->vm)) {
+		dev->state = VU_DEV_FAILED;
+		return;
+	}
 	/* Only rings the driver is using are worth failing requests on. */
 	dev->failure.rings_were_live = dev->state == VU_DEV_ACTIVE || dev->state == VU_DEV_PAUSED;
 	dev->state = VU_DEV_FAILED;
@@ -140,6 +145,31 @@ void vu_activation_acked(struct vu_device *dev)
 	log_activation(dev);
 }
 
+/*
+ * Moves a device that is not failed to state. Frontend calls may serve the
+ * back-end's requests while they wait (VRING_ERR, a hang-up), and a failure
+ * met there must survive whatever the caller meant to do next.
+ */
+static void set_state(struct vu_device *dev, enum vu_dev_state state)
+{
+	if (dev->state != VU_DEV_FAILED)
+		dev->state = state;
+}
+
+/*
+ * The driver uses the rings it just set up whatever we answer (Linux
+ * ignores NEEDS_RESET), so on a failed device they count as live and the
+ * loop answers them (takeover.c): the driver's requests fail instead of
+ * hanging, also on a device failed before and re-initialised since.
+ */
+static void take_over_new_rings(struct vu_device *dev)
+{
+	dev->failure.rings_were_live = true;
+	dev->failure.takeover_pending = true;
+	virtio_pci_set_needs_reset(&dev->transport, dev->failure.cause);
+	signal_fd(dev->watch.work_fd);
+}
+
 int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_info *queues,
 		    unsigned nqueues)
 {
@@ -147,20 +177,19 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 	uint64_t start = monotonic_ns();
 	int err;
 
-	if (dev->state == VU_DEV_FAILED || nqueues != dev->nqueues)
+	if (nqueues != dev->nqueues)
 		return -EIO;
 	memcpy(dev->queues, queues, nqueues * sizeof(*queues));
 	dev->driver_features = features;
+	if (dev->state == VU_DEV_FAILED) {
+		take_over_new_rings(dev);
+		return 0;
+	}
 	err = configure_backend(dev, features & ~dev->local_features, false);
-	if (err) {
-		/*
-		 * The driver goes on as if the rings were live (Linux ignores
-		 * NEEDS_RESET), so they count as live: a blk device then fails
-		 * the driver's requests instead of leaving them hanging.
-		 */
-		dev->state = VU_DEV_ACTIVE;
+	if (err || dev->state == VU_DEV_FAILED) {
 		vu_fail_device(dev, "activation failed");
-		return err;
+		take_over_new_rings(dev);
+		return err ? err : -EIO;
 	}
 	dev->state = VU_DEV_ACTIVE;
 	dev->activation.vcpu_ns = monotonic_ns() - start;
@@ -203,14 +232,14 @@ void vu_dev_reset(void *opaque)
 	 */
 	if (dev->state != VU_DEV_IDLE)
 		vu_shmem_reset(dev, "device reset");
-	if (dev->state == VU_DEV_FAILED)
-		return;
-	if (dev->state == VU_DEV_ACTIVE && stop_rings(dev)) {
+	if (dev->state == VU_DEV_ACTIVE && stop_rings(dev))
 		vu_fail_device(dev, "stopping the rings at reset failed");
-		return;
-	}
-	if (dev->state != VU_DEV_IDLE && send_status(dev, 0)) {
+	if (dev->state != VU_DEV_IDLE && dev->state != VU_DEV_FAILED && send_status(dev, 0))
 		vu_fail_device(dev, "SET_STATUS at reset failed");
+	if (dev->state == VU_DEV_FAILED) {
+		/* The driver let go of the rings: nothing may answer them now. */
+		dev->failure.rings_were_live = false;
+		dev->failure.takeover_pending = false;
 		return;
 	}
 	dev->state = VU_DEV_IDLE;
@@ -284,8 +313,8 @@ int vu_device_pause(struct vu_device *dev)
 	for (unsigned i = 0; i < dev->nqueues; i++)
 		if (dev->queues[i].enabled)
 			drain_ring(dev, i);
-	dev->state = VU_DEV_PAUSED;
-	return 0;
+	set_state(dev, VU_DEV_PAUSED);
+	return dev->state == VU_DEV_FAILED ? -EIO : 0;
 }
 
 int vu_device_resume(struct vu_device *dev)
@@ -295,9 +324,9 @@ int vu_device_resume(struct vu_device *dev)
 	if (dev->state != VU_DEV_PAUSED)
 		return 0;
 	err = configure_backend(dev, 0, true);
-	if (err) {
+	if (err || dev->state == VU_DEV_FAILED) {
 		vu_fail_device(dev, "restarting the rings at resume failed");
-		return err;
+		return err ? err : -EIO;
 	}
 	/* A completion while the ring was stopped may have found no call fd to signal. */
 	for (unsigned i = 0; i < dev->nqueues; i++)

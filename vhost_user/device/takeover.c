@@ -113,6 +113,7 @@ void vu_takeover_start(struct vu_device *dev)
 {
 	unsigned taken = 0;
 
+	dev->failure.takeover_pending = false;
 	if (!dev->failure.rings_were_live)
 		return;
 	for (unsigned i = 0; i < dev->nqueues; i++) {

@@ -1,0 +1,120 @@
+/* The vhost-user device's config cache: a change notice during GET_CONFIG is never lost. */
+#include <errno.h>
+#include <linux/virtio_ids.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/unit/check_main.h"
+#include "vhost_user/device/internal.h"
+
+#define BLK_CONFIG_SIZE 60
+
+/* A back-end that answers GET_CONFIGs; with notify_first, a change notice comes before the reply. */
+struct config_backend {
+	int sock, channel;
+	bool notify_first;
+	unsigned get_configs;
+};
+
+static void send_config_reply(int sock)
+{
+	struct vhost_user_config c = {.offset = 0, .size = BLK_CONFIG_SIZE};
+	struct vhost_user_header h = {VHOST_USER_GET_CONFIG,
+				      VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+				      VHOST_USER_CONFIG_HDR_SIZE + BLK_CONFIG_SIZE};
+
+	c.region[0] = 42;
+	vhost_user_send(sock, &h, &c, NULL, 0);
+}
+
+static void *serve_get_configs(void *arg)
+{
+	struct config_backend *b = arg;
+	const struct timespec settle = {.tv_nsec = 50 * 1000 * 1000};
+	struct vhost_user_error e = {0};
+	struct vhost_user_msg m;
+	int fds[VHOST_USER_MAX_FDS];
+	unsigned nfds;
+
+	while (vhost_user_recv(b->sock, &m, fds, VHOST_USER_MAX_FDS, &nfds, 2000, &e) == 0 &&
+	       m.hdr.request == VHOST_USER_GET_CONFIG) {
+		b->get_configs++;
+		if (b->notify_first) {
+			struct vhost_user_header n = {VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
+						      VHOST_USER_VERSION, 0};
+
+			b->notify_first = false;
+			vhost_user_send(b->channel, &n, NULL, NULL, 0);
+			/* The frontend serves the notice while it waits for the reply. */
+			nanosleep(&settle, NULL);
+		}
+		send_config_reply(b->sock);
+	}
+	return NULL;
+}
+
+static void make_device(struct vu_device *dev, int sock, int channel)
+{
+	char err[256];
+
+	memset(dev, 0, sizeof(*dev));
+	ck_assert_int_eq(vu_spec_parse("blk,sock=/s", &dev->spec, err, sizeof(err)), 0);
+	ck_assert_int_eq(vhost_user_frontend_init(&dev->fe, "blk0", VIRTIO_ID_BLOCK), 0);
+	vhost_user_frontend_set_backend_ops(&dev->fe, &vu_backend_ops, dev);
+	dev->fe.sock = sock;
+	dev->fe.backend_fd = channel;
+	dev->fe.timeout_ms = 2000;
+	dev->fe.protocol_features = 1ull << VHOST_USER_PROTOCOL_F_CONFIG;
+	dev->watch.work_fd = dev->watch.ack_timer_fd = -1;
+}
+
+START_TEST(change_during_get_config_not_lost)
+{
+	struct config_backend b = {.notify_first = true};
+	struct vu_device dev;
+	uint8_t byte = 0;
+	pthread_t t;
+	int sv[2], ch[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ch), 0);
+	b.sock = sv[1];
+	b.channel = ch[1];
+	make_device(&dev, sv[0], ch[0]);
+	pthread_create(&t, NULL, serve_get_configs, &b);
+
+	vu_device_ops.config_read(&dev, 0, &byte, 1);
+	ck_assert_uint_eq(byte, 42);
+	ck_assert_uint_eq(b.get_configs, 1);
+	/* The notice came after the question: what the reply said may predate it. */
+	ck_assert(!dev.config_cached);
+	vu_device_ops.config_read(&dev, 0, &byte, 1);
+	ck_assert_uint_eq(b.get_configs, 2);
+	ck_assert(dev.config_cached);
+	/* Cached now: no third request. */
+	vu_device_ops.config_read(&dev, 0, &byte, 1);
+	ck_assert_uint_eq(b.get_configs, 2);
+	ck_assert_int_ne(dev.state, VU_DEV_FAILED);
+
+	close(sv[0]);
+	pthread_join(t, NULL);
+	close(sv[1]);
+	close(ch[0]);
+	close(ch[1]);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("vu_device_config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_test(tc, change_during_get_config_not_lost);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(config_suite)
