@@ -48,6 +48,8 @@ struct backend {
 	bool armed;
 	uint16_t bases[MAX_RINGS];
 	uint64_t status;
+	bool seen_mem_table;
+	bool dribbling; /* ACT_ACK_DRIBBLE fired: every reply from now on */
 	struct blkio *io;
 };
 
@@ -141,6 +143,10 @@ static bool normal_reply(struct backend *b, const struct vhost_user_msg *req,
 		return true;
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
 		reply->payload.u64 = PROTOCOL;
+		if (b->hc->action == ACT_STOP_READING)
+			reply->payload.u64 &= ~BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+		if (b->hc->action == ACT_SHMEM_HUGE)
+			reply->payload.u64 |= BIT(VHOST_USER_PROTOCOL_F_SHMEM);
 		return true;
 	case VHOST_USER_GET_QUEUE_NUM:
 		reply->payload.u64 = 1;
@@ -441,12 +447,47 @@ static bool is_trigger(const struct backend *b, const struct vhost_user_msg *m)
 	return m->hdr.request != VHOST_USER_SET_VRING_ENABLE || m->payload.state.num == 1;
 }
 
+/* Whole-connection misdeeds at the trigger. Returns false when the connection should end. */
+static bool misbehave(struct backend *b, struct vhost_user_msg *reply, bool has_reply)
+{
+	switch (b->hc->action) {
+	case ACT_STOP_READING:
+		/* Frozen as a stopped or deadlocked process is; the driver kills us. */
+		for (;;)
+			pause_ms(1000);
+	case ACT_ACK_DRIBBLE:
+		b->dribbling = true;
+		break;
+	case ACT_SHMEM_HUGE:
+		reply->payload.shmem_config.nregions = 1;
+		reply->payload.shmem_config.memory_sizes[0] = 0x8000000000001000ull;
+		reply->hdr.size = offsetof(struct vhost_user_shmem_config, memory_sizes) + 8;
+		break;
+	case ACT_ORDER_CHECK:
+		if (!b->seen_mem_table) {
+			fprintf(stderr, "hostile-backend: GPU_SET_SOCKET before SET_MEM_TABLE\n");
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	if (has_reply)
+		b->dribbling ? dribble(b->sock, reply, 12) : send_msg(b->sock, reply);
+	return true;
+}
+
 /* Serves one request. Returns false when the connection should end. */
 static bool serve(struct backend *b, const struct vhost_user_msg *req)
 {
 	struct vhost_user_msg reply;
 	bool has_reply = normal_reply(b, req, &reply);
 
+	b->seen_mem_table |= req->hdr.request == VHOST_USER_SET_MEM_TABLE;
+	if (b->dribbling && has_reply) {
+		dribble(b->sock, &reply, 12);
+		return true;
+	}
 	if (!is_trigger(b, req)) {
 		if (has_reply)
 			send_msg(b->sock, &reply);
@@ -455,6 +496,8 @@ static bool serve(struct backend *b, const struct vhost_user_msg *req)
 	b->fired = true;
 	fprintf(stderr, "hostile-backend: case %s at %s\n", b->hc->name,
 		vhost_user_request_name(req->hdr.request));
+	if (b->hc->action >= ACT_STOP_READING)
+		return misbehave(b, &reply, has_reply);
 	if (b->hc->action >= ACT_CH_GARBAGE) {
 		channel_misdeed(b);
 		if (has_reply)

@@ -53,6 +53,21 @@ enum hostile_action {
 	ACT_CH_FLOOD,	     /* 20000 CONFIG_CHANGE_MSG */
 	ACT_CH_FLOOD_ACK,    /* the same with NEED_REPLY, replies never read */
 	ACT_CH_WAIT_FOR_ACK, /* blocks on its own request before replying */
+	/* Whole-connection behaviours, served before the kinds above. */
+	ACT_STOP_READING, /* no REPLY_ACK; from the trigger on, never reads again */
+	ACT_ACK_DRIBBLE,  /* from the trigger on, every reply byte by byte, each just inside 300 ms
+			   */
+	ACT_SHMEM_HUGE,	  /* SHMEM offered; GET_SHMEM_CONFIG reports 0x8000000000001000 bytes */
+	ACT_ORDER_CHECK,  /* hangs up if GPU_SET_SOCKET arrives before SET_MEM_TABLE */
+};
+
+/* How the driver plays the front-end's part for a case. */
+enum hostile_drive {
+	DRIVE_PLAIN,	    /* one request at a time */
+	DRIVE_BATCHED,	    /* run time: the rings and status as one pipelined batch */
+	DRIVE_CONFIG_FLOOD, /* start-up: SET_CONFIG after SET_CONFIG, as a guest writing cache_type
+			     */
+	DRIVE_GPU_BATCH,    /* start-up: features, memory table, GPU_SET_SOCKET as one batch */
 };
 
 enum hostile_expect {
@@ -69,6 +84,7 @@ struct hostile_case {
 	enum hostile_expect expect;
 	/* Substring of the error after "DEVICE: "; %s is the trigger's request name. */
 	const char *pattern;
+	enum hostile_drive drive;
 };
 
 extern const struct hostile_case hostile_cases[];

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@
 #define TIME_LIMIT_MS 3000
 #define LOG_LINES_MAX 20
 #define RING_SIZE 64
+#define CONFIG_FLOOD 20000	   /* SET_CONFIGs: far more than a socket buffer holds */
+#define MMIO_WINDOW (512ull << 20) /* the VMM's BAR window on x86_64 */
 
 extern char **environ;
 
@@ -76,13 +79,54 @@ static void serve_channel(struct run *r, int quiet_ms)
 		}                                                                                  \
 	} while (0)
 
+/* A guest writing config space in a loop; a back-end that stopped reading must not hang us. */
+static int config_flood(struct run *r)
+{
+	uint8_t wce = 1;
+
+	for (unsigned i = 0; i < CONFIG_FLOOD; i++)
+		STEP(r, "set_config", vhost_user_frontend_set_config(&r->fe, 32, &wce, 1));
+	return 0;
+}
+
+/* Features, memory table and the display socket as the device's activation batch sends them. */
+static int gpu_batch(struct run *r)
+{
+	int sv[2], err;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	vhost_user_frontend_batch_begin(&r->fe);
+	err = vhost_user_frontend_set_features(&r->fe, 1ull << VIRTIO_F_VERSION_1);
+	if (!err)
+		err = vhost_user_frontend_set_mem_table(&r->fe, &r->mem);
+	if (!err)
+		err = vhost_user_frontend_gpu_set_socket(&r->fe, sv[1]);
+	close(sv[1]);
+	err = err ? err : vhost_user_frontend_batch_end(&r->fe);
+	vhost_user_frontend_batch_end(&r->fe);
+	close(sv[0]);
+	if (err)
+		r->failed_step = "gpu_batch";
+	return err;
+}
+
 static int drive_startup(struct run *r, const char *sock)
 {
+	uint64_t sizes[8]; /* VHOST_USER_SHMEM_MAX_IDS */
 	uint8_t config[60];
+	unsigned n;
 
 	STEP(r, "connect", vhost_user_frontend_connect(&r->fe, sock, 2000));
 	STEP(r, "handshake", vhost_user_frontend_handshake(&r->fe));
+	if (vhost_user_frontend_has_protocol(&r->fe, VHOST_USER_PROTOCOL_F_SHMEM))
+		STEP(r, "get_shmem_config",
+		     vhost_user_frontend_get_shmem_config(&r->fe, sizes, 8, MMIO_WINDOW, &n));
 	STEP(r, "get_config", vhost_user_frontend_get_config(&r->fe, 0, config, sizeof(config)));
+	if (r->hc->drive == DRIVE_CONFIG_FLOOD)
+		STEP(r, "config_flood", config_flood(r));
+	if (r->hc->drive == DRIVE_GPU_BATCH)
+		return gpu_batch(r);
 	STEP(r, "set_features",
 	     vhost_user_frontend_set_features(&r->fe, 1ull << VIRTIO_F_VERSION_1));
 	STEP(r, "set_mem_table", vhost_user_frontend_set_mem_table(&r->fe, &r->mem));
@@ -101,11 +145,16 @@ static int drive_runtime(struct run *r)
 	uint8_t status = 0;
 	uint16_t base = 0;
 
+	/* Activation pipelines these: their acks are read together, by one deadline. */
+	if (r->hc->drive == DRIVE_BATCHED)
+		vhost_user_frontend_batch_begin(&r->fe);
 	STEP(r, "start_queue", vhost_user_frontend_start_queue(&r->fe, 0, &ring));
 	STEP(r, "set_status",
 	     vhost_user_frontend_set_status(
 		 &r->fe, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 			     VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK));
+	if (r->hc->drive == DRIVE_BATCHED)
+		STEP(r, "batch_end", vhost_user_frontend_batch_end(&r->fe));
 	STEP(r, "get_status", vhost_user_frontend_get_status(&r->fe, &status));
 	serve_channel(r, 100);
 	STEP(r, "stop_queue", vhost_user_frontend_stop_queue(&r->fe, 0, &base));
