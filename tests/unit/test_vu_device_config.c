@@ -12,7 +12,8 @@
 
 #define BLK_CONFIG_SIZE 60
 
-/* A back-end that answers GET_CONFIGs; with notify_first, a change notice comes before the reply. */
+/* A back-end that answers GET_CONFIGs; with notify_first, a change notice comes before the reply.
+ */
 struct config_backend {
 	int sock, channel;
 	bool notify_first;
