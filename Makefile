@@ -51,6 +51,8 @@ MAIN_OBJ := $(BUILD)/obj/vmm/main.o
 # protocol library and vmm/ basics, nothing of pci/, virtio/ or the device.
 BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
 PROTOCOL_OBJS := $(PROTOCOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
+# The vhost-user-gpu display, above the protocol library and below the device.
+DISPLAY_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vhost_user/display/*.c))
 # Helpers for tests and tools that play the guest's side; never in build/vmm.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -151,6 +153,7 @@ format:
 clean:
 	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name kernel -exec rm -rf {} +
 
-include mk/tools.mk mk/tests.mk mk/fuzz.mk
+# fuzz.mk first: it defines the library archives the tools link.
+include mk/fuzz.mk mk/tools.mk mk/tests.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
