@@ -73,7 +73,8 @@ struct vu_device {
 
 	enum vu_dev_state state;
 	uint64_t driver_features;
-	unsigned nqueues; /* transport queues */
+	unsigned nqueues;	/* transport queues */
+	unsigned nlocal_queues; /* of which the VMM serves (the type's setup sets it) */
 	struct virtio_queue_info queues[VIRTIO_PCI_MAX_QUEUES];
 	uint16_t saved_base[VIRTIO_PCI_MAX_QUEUES]; /* from GET_VRING_BASE at pause */
 	uint64_t activation_ns;			    /* last DRIVER_OK to all rings enabled */
@@ -143,6 +144,28 @@ struct vu_type_ops {
 	 */
 	int (*start)(struct vu_device *dev);
 	void (*stop)(struct vu_device *dev);
+	/*
+	 * Whether queue q, under the negotiated features (dev->driver_features),
+	 * is the VMM's: served by local_start, or used by no one (a queue the
+	 * layout leaves out). The back-end never gets its ring, and a dead
+	 * back-end's takeover leaves it alone. NULL: every queue is the back-end's.
+	 */
+	bool (*queue_local)(const struct vu_device *dev, unsigned q);
+	/*
+	 * Whether the back-end is to process ring q as it starts (DRIVER_OK,
+	 * resume); a ring it is not is started with start_disabled. NULL: all.
+	 */
+	bool (*ring_enabled)(const struct vu_device *dev, unsigned q);
+	/*
+	 * Serving the local queues. start runs at DRIVER_OK (resume false: the
+	 * rings are new) and at resume (true: go on where pause stopped), before
+	 * the back-end is configured, so they are served whatever it does; a
+	 * failed back-end does not stop them. Returns 0 or -errno (the device
+	 * then fails). stop runs at pause (true: keep the ring position), reset
+	 * and destroy (false), and must be idempotent.
+	 */
+	int (*local_start)(struct vu_device *dev, bool resume);
+	void (*local_stop)(struct vu_device *dev, bool pause);
 	/* Overrides bytes of a config read after the cached ones were copied. */
 	void (*config_read)(struct vu_device *dev, uint32_t offset, void *data, unsigned len);
 	/* True when a config write is the VMM's to serve (nothing is sent). */
@@ -180,6 +203,10 @@ void vu_watches_stop(struct vu_device *dev);
 void vu_fail_device(struct vu_device *dev, const char *cause);
 /* lifecycle.c: the type's stop hook, if any (reset, failure, destroy). */
 void vu_type_stop(struct vu_device *dev);
+/* lifecycle.c: the type's queue_local (false without one). */
+bool vu_queue_local(const struct vu_device *dev, unsigned q);
+/* lifecycle.c: the type's local_stop, if any (pause: keep the ring position). */
+void vu_local_stop(struct vu_device *dev, bool pause);
 
 /*
  * lifecycle.c: the activation's acks are all in (read on the loop or by a
@@ -194,7 +221,8 @@ void vu_arm_ack_timer(struct vu_device *dev);
  * dev_lock held), start watches the kicks of every enabled queue whose
  * type has an answer (the type's takeover_pick) and answers each new
  * request with an error, so the driver does not wait forever; one log
- * line says what the guest now sees. No-op unless the rings were live.
+ * line says what the guest now sees. The VMM's own queues (queue_local)
+ * are left as they are. No-op unless the rings were live.
  * release frees the kick watches (vu_watches_stop).
  */
 void vu_takeover_start(struct vu_device *dev);

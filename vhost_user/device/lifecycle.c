@@ -59,7 +59,34 @@ static int send_status(struct vu_device *dev, uint8_t status)
 	return err == -ENOTSUP ? 0 : err;
 }
 
-/* Starts every enabled queue at base (saved ones when resuming, else 0). */
+bool vu_queue_local(const struct vu_device *dev, unsigned q)
+{
+	return dev->spec.ops && dev->spec.ops->queue_local && dev->spec.ops->queue_local(dev, q);
+}
+
+/* A ring the back-end serves: enabled by the driver and not the VMM's own. */
+static bool backend_ring(const struct vu_device *dev, unsigned q)
+{
+	return dev->queues[q].enabled && !vu_queue_local(dev, q);
+}
+
+static bool ring_enabled(const struct vu_device *dev, unsigned q)
+{
+	return !dev->spec.ops->ring_enabled || dev->spec.ops->ring_enabled(dev, q);
+}
+
+static int local_start(struct vu_device *dev, bool resume)
+{
+	return dev->spec.ops->local_start ? dev->spec.ops->local_start(dev, resume) : 0;
+}
+
+void vu_local_stop(struct vu_device *dev, bool pause)
+{
+	if (dev->spec.ops && dev->spec.ops->local_stop)
+		dev->spec.ops->local_stop(dev, pause);
+}
+
+/* Starts every back-end ring at base (saved ones when resuming, else 0). */
 static int start_rings(struct vu_device *dev, bool from_saved)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
@@ -72,10 +99,11 @@ static int start_rings(struct vu_device *dev, bool from_saved)
 		    .used_gpa = q->device,
 		    .kick_fd = q->kick_fd,
 		    .call_fd = q->call_fd,
+		    .start_disabled = !ring_enabled(dev, i),
 		};
 		int err;
 
-		if (!q->enabled)
+		if (!backend_ring(dev, i))
 			continue;
 		err = vhost_user_frontend_start_queue(&dev->fe, i, &ring);
 		if (err)
@@ -147,11 +175,20 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 	uint64_t start = monotonic_ns();
 	int err;
 
-	if (dev->state == VU_DEV_FAILED || nqueues != dev->nqueues)
+	if (nqueues != dev->nqueues)
 		return -EIO;
 	memcpy(dev->queues, queues, nqueues * sizeof(*queues));
 	dev->driver_features = features;
-	err = configure_backend(dev, features & ~dev->local_features, false);
+	/*
+	 * The VMM's own queues do not need the back-end: served even when it
+	 * is gone, so a driver waiting on them (virtio-net's control queue)
+	 * gets answers.
+	 */
+	err = local_start(dev, false);
+	if (dev->state == VU_DEV_FAILED)
+		return -EIO;
+	if (!err)
+		err = configure_backend(dev, features & ~dev->local_features, false);
 	if (err) {
 		/*
 		 * The driver goes on as if the rings were live (Linux ignores
@@ -195,6 +232,7 @@ void vu_dev_reset(void *opaque)
 
 	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		dev->takeover[i].on = false;
+	vu_local_stop(dev, false);
 	vu_type_stop(dev);
 	/*
 	 * Mappings go with a reset the back-end takes part in. An idle device's
@@ -273,8 +311,9 @@ int vu_device_pause(struct vu_device *dev)
 
 	if (dev->state != VU_DEV_ACTIVE)
 		return 0;
+	vu_local_stop(dev, true);
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].enabled)
+		if (backend_ring(dev, i))
 			settle_ring(dev, i);
 	err = stop_rings(dev);
 	if (err) {
@@ -282,7 +321,7 @@ int vu_device_pause(struct vu_device *dev)
 		return err;
 	}
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].enabled)
+		if (backend_ring(dev, i))
 			drain_ring(dev, i);
 	dev->state = VU_DEV_PAUSED;
 	return 0;
@@ -292,16 +331,21 @@ int vu_device_resume(struct vu_device *dev)
 {
 	int err;
 
+	/* Paused, then the back-end died: the VMM's own queues go on all the same. */
+	if (dev->state == VU_DEV_FAILED && dev->rings_were_live)
+		return local_start(dev, true);
 	if (dev->state != VU_DEV_PAUSED)
 		return 0;
-	err = configure_backend(dev, 0, true);
+	err = local_start(dev, true);
+	if (!err)
+		err = configure_backend(dev, 0, true);
 	if (err) {
 		vu_fail_device(dev, "restarting the rings at resume failed");
 		return err;
 	}
 	/* A completion while the ring was stopped may have found no call fd to signal. */
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].enabled)
+		if (backend_ring(dev, i))
 			signal_fd(dev->queues[i].call_fd);
 	dev->state = VU_DEV_ACTIVE;
 	return 0;
