@@ -241,19 +241,38 @@ int vu_takeover_drain(struct virtq *vq, struct virtq_chain *chain, vu_takeover_s
  * a writable byte). fs.c: a FUSE out header {16, -EIO, the request's
  * unique} at the start of the writable part, 16; 0 when the readable part
  * holds no whole fuse_in_header or the writable part has fewer than 16
- * bytes (FORGET has none). net.c: tx frames are dropped, 0; control
- * commands get VIRTIO_NET_ERR in the last writable byte, 1 (0 without one).
+ * bytes (FORGET has none). net.c: tx frames are dropped, 0.
  */
 uint32_t vu_takeover_blk(const struct virtq_chain *chain);
 uint32_t vu_takeover_fs(const struct virtq_chain *chain);
 uint32_t vu_takeover_net_tx(const struct virtq_chain *chain);
-uint32_t vu_takeover_net_ctrl(const struct virtq_chain *chain);
+
 /*
- * net.c: the net control queue's index, or -1 without one (no CTRL_VQ, or
- * none of the queues can be it): from max_virtqueue_pairs in dev->config,
- * checked against the enabled queues.
+ * net.c, the control queue the VMM serves (exported for its unit tests).
+ * Queue layout: with MQ (and CTRL_VQ) negotiated and N pairs, queues
+ * 0..2N-1 are rx/tx pairs and 2N is the control queue; without MQ, queue 2
+ * is. N (max_virtqueue_pairs) is fixed at setup: the back-end's queue
+ * count / 2, capped by the transport, lowered by its own config's value.
  */
-int vu_takeover_net_ctrl_queue(const struct vu_device *dev);
+#define VU_NET_MAC_TABLE_MAX 256 /* TABLE_SET entries kept per list (more are counted) */
+/* The readable bytes of the largest command answered: class, command, two full MAC lists. */
+#define VU_NET_CTRL_MAX_CMD (2 + 2 * (4 + 6 * VU_NET_MAC_TABLE_MAX))
+/* N of a net device (from dev->nqueues = 2N + 1). */
+unsigned vu_net_max_pairs(const struct vu_device *dev);
+/* The control queue's index under the negotiated features, or -1 without CTRL_VQ. */
+int vu_net_ctrl_queue(const struct vu_device *dev);
+/*
+ * Carries out one control command (class, command, data in the readable
+ * part) and puts its ack (VIRTIO_NET_OK or VIRTIO_NET_ERR) in the first
+ * writable byte; returns the used length, 1, or 0 without a writable byte
+ * (nothing is carried out then). RX PROMISC/ALLMULTI and MAC TABLE_SET
+ * (with CTRL_RX) and ADDR_SET (with CTRL_MAC_ADDR) are kept and OK; MQ
+ * VQ_PAIRS_SET (with MQ) takes 1..N pairs whose rings the driver set up
+ * and enables exactly those at the back-end (SET_VRING_ENABLE; a failure
+ * fails the device). Anything else, malformed or unknown, gets ERR. The
+ * device must have the type's state (its create hook ran).
+ */
+uint32_t vu_net_ctrl_answer(struct vu_device *dev, const struct virtq_chain *chain);
 /* takeover.c: puts value into the chain's last writable byte; false without one. */
 bool vu_chain_put_last_byte(const struct virtq_chain *chain, uint8_t value);
 
