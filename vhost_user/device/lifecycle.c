@@ -312,8 +312,9 @@ int vu_device_pause(struct vu_device *dev)
 	if (dev->state != VU_DEV_ACTIVE)
 		return 0;
 	vu_local_stop(dev, true);
+	/* A ring the back-end was told not to process completes nothing: no wait for it. */
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (backend_ring(dev, i))
+		if (backend_ring(dev, i) && dev->fe.queues[i].enabled)
 			settle_ring(dev, i);
 	err = stop_rings(dev);
 	if (err) {
