@@ -1,4 +1,4 @@
-/* Unit tests for the net control queue the VMM serves: layout, each command's answer, VQ_PAIRS_SET. */
+/* Unit tests for the net control queue the VMM serves: layout, command answers, VQ_PAIRS_SET. */
 #include <errno.h>
 #include <event2/event.h>
 #include <linux/virtio_ids.h>
@@ -31,6 +31,7 @@ struct fake_backend {
 	int sock;
 	int enable[VHOST_USER_MAX_QUEUES]; /* last SET_VRING_ENABLE num, -1: none */
 	unsigned enables;		   /* SET_VRING_ENABLE messages seen */
+	unsigned kicks;			   /* SET_VRING_KICK messages seen (a ring started) */
 	bool refuse;			   /* nack every request */
 	pthread_mutex_t lock;
 };
@@ -67,6 +68,7 @@ static void *fake_backend_thread(void *arg)
 			fb->enable[m.payload.state.index] = (int)m.payload.state.num;
 			fb->enables++;
 		}
+		fb->kicks += m.hdr.request == VHOST_USER_SET_VRING_KICK;
 		status = fb->refuse ? 1 : 0;
 		pthread_mutex_unlock(&fb->lock);
 		if (m.hdr.flags & VHOST_USER_FLAG_NEED_REPLY)
@@ -102,8 +104,15 @@ static struct fixture *setup(unsigned pairs, uint64_t features)
 	ck_assert_int_eq(virtq_init(&f->dvq, &f->vm.mem, QSIZE, f->drv.desc_gpa, f->drv.avail_gpa,
 				    f->drv.used_gpa, false),
 			 0);
+	/* Data rings: somewhere in RAM (the fake back-end never reads them), no fds. */
 	for (unsigned q = 0; q < dev->nqueues; q++)
-		dev->queues[q].enabled = true;
+		dev->queues[q] = (struct virtio_queue_info){.enabled = true,
+							    .size = QSIZE,
+							    .desc = f->drv.desc_gpa,
+							    .driver = f->drv.avail_gpa,
+							    .device = f->drv.used_gpa,
+							    .kick_fd = -1,
+							    .call_fd = -1};
 	ctrl = vu_net_ctrl_queue(dev);
 	if (ctrl >= 0) {
 		struct virtio_queue_info *qi = &dev->queues[ctrl];
@@ -136,6 +145,7 @@ static void connect_backend(struct fixture *f, unsigned nrings)
 	dev->fe.protocol_features =
 	    BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	dev->fe.num_queues = VHOST_USER_MAX_QUEUES;
+	dev->fe.mem = &f->vm.mem;
 	for (unsigned q = 0; q < nrings; q++)
 		dev->fe.queues[q].started = dev->fe.queues[q].enabled = true;
 	ck_assert_int_eq(pthread_create(&f->thread, NULL, fake_backend_thread, &f->fb), 0);
@@ -379,6 +389,33 @@ START_TEST(pairs_set_enables_exactly_the_pairs)
 }
 END_TEST
 
+/* Rings of pairs the driver never used were never started: the first VQ_PAIRS_SET starts them. */
+START_TEST(pairs_set_starts_rings_first_used)
+{
+	struct fixture *f = setup(3, ALL_CTRL);
+
+	connect_backend(f, 2);
+	ck_assert_int_eq(pairs_set(f, 2), VIRTIO_NET_OK);
+	ck_assert_uint_eq(f->fb.kicks, 2);
+	ck_assert(f->dev.fe.queues[2].started && f->dev.fe.queues[3].started);
+	ck_assert(!f->dev.fe.queues[4].started && !f->dev.fe.queues[5].started);
+	ck_assert_int_eq(backend_enable(f, 2), 1);
+	ck_assert_int_eq(backend_enable(f, 3), 1);
+	ck_assert_int_eq(backend_enable(f, 4), -1);
+	/* Fewer pairs: started rings are disabled, not stopped; unused ones stay unsent. */
+	ck_assert_int_eq(pairs_set(f, 1), VIRTIO_NET_OK);
+	ck_assert_int_eq(backend_enable(f, 2), 0);
+	ck_assert_int_eq(backend_enable(f, 3), 0);
+	ck_assert(f->dev.fe.queues[2].started);
+	ck_assert_int_eq(pairs_set(f, 3), VIRTIO_NET_OK);
+	ck_assert_uint_eq(f->fb.kicks, 4);
+	for (unsigned q = 0; q < 6; q++)
+		ck_assert(f->dev.fe.queues[q].started && f->dev.fe.queues[q].enabled);
+	ck_assert_int_eq(backend_enable(f, 6), -1); /* the control queue */
+	teardown(f);
+}
+END_TEST
+
 START_TEST(pairs_set_out_of_range_changes_nothing)
 {
 	struct fixture *f = setup(2, ALL_CTRL);
@@ -496,6 +533,7 @@ static Suite *net_suite(void)
 	tcase_add_test(tc, mac_commands_are_kept);
 	tcase_add_test(tc, malformed_and_unknown_get_err);
 	tcase_add_test(tc, pairs_set_enables_exactly_the_pairs);
+	tcase_add_test(tc, pairs_set_starts_rings_first_used);
 	tcase_add_test(tc, pairs_set_out_of_range_changes_nothing);
 	tcase_add_test(tc, refused_enable_fails_the_device);
 	tcase_add_test(tc, served_on_the_loop_while_started);

@@ -77,6 +77,7 @@ struct vu_device {
 	unsigned nlocal_queues; /* of which the VMM serves (the type's setup sets it) */
 	struct virtio_queue_info queues[VIRTIO_PCI_MAX_QUEUES];
 	uint16_t saved_base[VIRTIO_PCI_MAX_QUEUES]; /* from GET_VRING_BASE at pause */
+	bool saved_started[VIRTIO_PCI_MAX_QUEUES];  /* started at the back-end at pause */
 	uint64_t activation_ns;			    /* last DRIVER_OK to all rings enabled */
 	uint64_t activation_start_ns; /* while the back-end's acks are outstanding, else 0 */
 	uint64_t activation_vcpu_ns;  /* of which the vCPU waited */
@@ -152,8 +153,12 @@ struct vu_type_ops {
 	 */
 	bool (*queue_local)(const struct vu_device *dev, unsigned q);
 	/*
-	 * Whether the back-end is to process ring q as it starts (DRIVER_OK,
-	 * resume); a ring it is not is started with start_disabled. NULL: all.
+	 * Whether the back-end is to process ring q now. NULL: all. At
+	 * DRIVER_OK only those rings are started at the back-end; the type
+	 * starts the others when it wants them (vu_start_ring), so rings the
+	 * driver never uses cost no messages at activation, pause or resume.
+	 * At resume the rings started at pause restart, disabled (start_disabled)
+	 * where this says so.
 	 */
 	bool (*ring_enabled)(const struct vu_device *dev, unsigned q);
 	/*
@@ -205,6 +210,13 @@ void vu_fail_device(struct vu_device *dev, const char *cause);
 void vu_type_stop(struct vu_device *dev);
 /* lifecycle.c: the type's queue_local (false without one). */
 bool vu_queue_local(const struct vu_device *dev, unsigned q);
+/*
+ * lifecycle.c: starts back-end ring q (enabled by the driver, not local)
+ * at base 0, for a type whose ring_enabled left it out at DRIVER_OK; it
+ * must not have been processed since. enabled: SET_VRING_ENABLE(1) too.
+ * Returns 0 or -errno (-EINVAL for a ring that is not the back-end's).
+ */
+int vu_start_ring(struct vu_device *dev, unsigned q, bool enabled);
 /* lifecycle.c: the type's local_stop, if any (pause: keep the ring position). */
 void vu_local_stop(struct vu_device *dev, bool pause);
 

@@ -86,26 +86,45 @@ void vu_local_stop(struct vu_device *dev, bool pause)
 		dev->spec.ops->local_stop(dev, pause);
 }
 
-/* Starts every back-end ring at base (saved ones when resuming, else 0). */
+/* Starts ring i at the back-end at base; enabled: it is to process it now. */
+static int start_ring(struct vu_device *dev, unsigned i, uint16_t base, bool enabled)
+{
+	const struct virtio_queue_info *q = &dev->queues[i];
+	struct vhost_user_vring ring = {
+	    .size = q->size,
+	    .base = base,
+	    .desc_gpa = q->desc,
+	    .avail_gpa = q->driver,
+	    .used_gpa = q->device,
+	    .kick_fd = q->kick_fd,
+	    .call_fd = q->call_fd,
+	    .start_disabled = !enabled,
+	};
+
+	return vhost_user_frontend_start_queue(&dev->fe, i, &ring);
+}
+
+int vu_start_ring(struct vu_device *dev, unsigned q, bool enabled)
+{
+	if (q >= dev->nqueues || !backend_ring(dev, q))
+		return -EINVAL;
+	return start_ring(dev, q, 0, enabled);
+}
+
+/*
+ * At DRIVER_OK: every back-end ring the type wants processed, from 0 (the
+ * others wait for vu_start_ring). At resume: those started at pause, from
+ * their saved bases.
+ */
 static int start_rings(struct vu_device *dev, bool from_saved)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
-		const struct virtio_queue_info *q = &dev->queues[i];
-		struct vhost_user_vring ring = {
-		    .size = q->size,
-		    .base = from_saved ? dev->saved_base[i] : 0,
-		    .desc_gpa = q->desc,
-		    .avail_gpa = q->driver,
-		    .used_gpa = q->device,
-		    .kick_fd = q->kick_fd,
-		    .call_fd = q->call_fd,
-		    .start_disabled = !ring_enabled(dev, i),
-		};
+		bool enabled = ring_enabled(dev, i);
 		int err;
 
-		if (!backend_ring(dev, i))
+		if (!backend_ring(dev, i) || (from_saved ? !dev->saved_started[i] : !enabled))
 			continue;
-		err = vhost_user_frontend_start_queue(&dev->fe, i, &ring);
+		err = start_ring(dev, i, from_saved ? dev->saved_base[i] : 0, enabled);
 		if (err)
 			return err;
 	}
@@ -211,13 +230,14 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 	return 0;
 }
 
-/* Stops every started ring; bases go to saved_base. */
+/* Stops every started ring; bases go to saved_base, which ones to saved_started. */
 static int stop_rings(struct vu_device *dev)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		int err;
 
-		if (!dev->fe.queues[i].started)
+		dev->saved_started[i] = dev->fe.queues[i].started;
+		if (!dev->saved_started[i])
 			continue;
 		err = vhost_user_frontend_stop_queue(&dev->fe, i, &dev->saved_base[i]);
 		if (err)
@@ -322,7 +342,7 @@ int vu_device_pause(struct vu_device *dev)
 		return err;
 	}
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (backend_ring(dev, i))
+		if (backend_ring(dev, i) && dev->saved_started[i])
 			drain_ring(dev, i);
 	dev->state = VU_DEV_PAUSED;
 	return 0;

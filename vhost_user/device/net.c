@@ -144,7 +144,7 @@ static bool net_queue_local(const struct vu_device *dev, unsigned q)
 	return (int)q == vu_net_ctrl_queue(dev) || q >= 2 * pairs;
 }
 
-/* Only the pairs the driver asked for: the spec's default is one. */
+/* Only the pairs the driver asked for (the spec's default is one); apply_pairs starts the rest. */
 static bool net_ring_enabled(const struct vu_device *dev, unsigned q)
 {
 	const struct net_state *st = state_of(dev);
@@ -331,15 +331,22 @@ static uint8_t ctrl_mac(struct net_state *st, uint8_t cmd, const uint8_t *data, 
 	return VIRTIO_NET_OK;
 }
 
-/* Enables exactly the first pairs rx/tx pairs among the rings started at the back-end. */
+/*
+ * Has the back-end process exactly the first pairs rx/tx pairs: rings of
+ * pairs first used now are started (until then the back-end never had
+ * them, so they begin at 0), the others enabled or disabled.
+ */
 static int apply_pairs(struct vu_device *dev, unsigned pairs)
 {
 	int err = 0, flushed;
 
 	vhost_user_frontend_batch_begin(&dev->fe);
-	for (unsigned q = 0; q < 2 * vu_net_max_pairs(dev) && !err; q++)
+	for (unsigned q = 0; q < 2 * vu_net_max_pairs(dev) && !err; q++) {
 		if (dev->fe.queues[q].started)
 			err = vhost_user_frontend_enable_queue(&dev->fe, q, q < 2 * pairs);
+		else if (q < 2 * pairs)
+			err = vu_start_ring(dev, q, true);
+	}
 	flushed = vhost_user_frontend_batch_end(&dev->fe);
 	/* The batch may also have read the activation's acks. */
 	if (!flushed && !vhost_user_frontend_acks_outstanding(&dev->fe))
