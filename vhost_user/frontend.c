@@ -85,7 +85,7 @@ void vhost_user_frontend_close(struct vhost_user_frontend *fe)
 	fe->batching = false;
 	fe->npending = 0;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
-		fe->queues[i].started = false;
+		fe->queues[i].started = fe->queues[i].enabled = false;
 }
 
 /* Logs err for step and marks the device broken when the connection is unusable. */

@@ -50,11 +50,18 @@ struct vhost_user_vring {
 	uint64_t used_gpa;
 	int kick_fd; /* the back-end waits on it; the caller keeps ownership */
 	int call_fd; /* the back-end signals it; the caller keeps ownership */
+	/*
+	 * Start without SET_VRING_ENABLE(1): the back-end keeps the ring but
+	 * processes it only once vhost_user_frontend_enable_queue says so.
+	 * Ignored without protocol features, where a ring runs from its start.
+	 */
+	bool start_disabled;
 };
 
 struct vhost_user_queue_state {
 	struct vhost_user_vring ring;
 	bool started;
+	bool enabled; /* the back-end processes it (last SET_VRING_ENABLE, or implied) */
 };
 
 struct vhost_user_frontend {
@@ -192,6 +199,14 @@ int vhost_user_frontend_set_mem_table(struct vhost_user_frontend *fe,
  */
 int vhost_user_frontend_start_queue(struct vhost_user_frontend *fe, unsigned index,
 				    const struct vhost_user_vring *ring);
+
+/*
+ * SET_VRING_ENABLE(enable) on started queue index (-EINVAL if not
+ * started); nothing is sent when the queue is already in that state.
+ * Without protocol features a ring cannot be disabled: -ENOTSUP for
+ * enable false, 0 for true.
+ */
+int vhost_user_frontend_enable_queue(struct vhost_user_frontend *fe, unsigned index, bool enable);
 
 /*
  * Stops queue index: ENABLE(0) where applicable, then GET_VRING_BASE. The

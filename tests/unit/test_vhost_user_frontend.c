@@ -326,6 +326,50 @@ START_TEST(backend_requests_served_and_refused)
 }
 END_TEST
 
+static unsigned count_seen(const struct fake_backend *fb, uint32_t request)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fb->nseen; i++)
+		n += fb->seen[i] == request;
+	return n;
+}
+
+/* A ring started disabled gets no ENABLE until asked; a repeated state sends nothing. */
+START_TEST(ring_enable_follows_requests)
+{
+	const struct ram_range range = {0, 1 << 20};
+	struct vhost_user_vring ring = {.size = 8,
+					.desc_gpa = 0x1000,
+					.avail_gpa = 0x2000,
+					.used_gpa = 0x3000,
+					.kick_fd = -1,
+					.call_fd = -1,
+					.start_disabled = true};
+	struct guest_memory mem;
+	struct fixture fx;
+
+	ck_assert_int_eq(guest_memory_init(&mem, &range, 1), 0);
+	default_backend(&fx.fb);
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_int_eq(vhost_user_frontend_set_mem_table(&fx.fe, &mem), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), -EINVAL);
+	ck_assert_int_eq(vhost_user_frontend_start_queue(&fx.fe, 0, &ring), 0);
+	ck_assert(!fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, false), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), 0);
+	ck_assert(fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, false), 0);
+	ck_assert(!fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 64, true), -EINVAL);
+	finish(&fx);
+	ck_assert_uint_eq(count_seen(&fx.fb, VHOST_USER_SET_VRING_ENABLE), 2);
+	guest_memory_destroy(&mem);
+}
+END_TEST
+
 /* No PROTOCOL_FEATURES: no protocol messages, and rings start enabled without ENABLE. */
 START_TEST(legacy_backend)
 {
@@ -349,7 +393,11 @@ START_TEST(legacy_backend)
 	ck_assert_uint_eq(fx.fe.num_queues, 1);
 	ck_assert_int_eq(vhost_user_frontend_backend_fd(&fx.fe), -1);
 	ck_assert_int_eq(vhost_user_frontend_set_mem_table(&fx.fe, &mem), 0);
+	ring.start_disabled = true; /* cannot be honoured: the ring runs from its start */
 	ck_assert_int_eq(vhost_user_frontend_start_queue(&fx.fe, 0, &ring), 0);
+	ck_assert(fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, false), -ENOTSUP);
 	ck_assert_int_eq(vhost_user_frontend_get_status(&fx.fe, &(uint8_t){0}), -ENOTSUP);
 	finish(&fx);
 	for (i = 0; i < fx.fb.nseen; i++) {
@@ -394,6 +442,7 @@ static Suite *frontend_suite(void)
 	tcase_add_test(tc, nack_is_an_error_but_not_broken);
 	tcase_add_test(tc, vring_checks);
 	tcase_add_test(tc, backend_requests_served_and_refused);
+	tcase_add_test(tc, ring_enable_follows_requests);
 	tcase_add_test(tc, legacy_backend);
 	tcase_add_test(tc, device_types);
 	suite_add_tcase(s, tc);

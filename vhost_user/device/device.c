@@ -25,9 +25,12 @@ static int setup_device_model(struct vu_device *dev, unsigned ordinal, char *err
 	r = ops->setup ? ops->setup(dev, ordinal, err, n) : 0;
 	if (r)
 		return r;
-	if (dev->nqueues > fe->num_queues || dev->nqueues > VIRTIO_PCI_MAX_QUEUES) {
-		snprintf(err, n, "needs %u queues, back-end offers %u", dev->nqueues,
-			 fe->num_queues);
+	/* The VMM's own queues (nlocal_queues) are not the back-end's to offer. */
+	if (dev->nlocal_queues > dev->nqueues ||
+	    dev->nqueues - dev->nlocal_queues > fe->num_queues ||
+	    dev->nqueues > VIRTIO_PCI_MAX_QUEUES) {
+		snprintf(err, n, "needs %u queues, back-end offers %u",
+			 dev->nqueues - dev->nlocal_queues, fe->num_queues);
 		return -EINVAL;
 	}
 	if (fe->type->config_size > VU_DEV_CONFIG_MAX) {
@@ -265,6 +268,7 @@ void vu_device_destroy(struct vu_device *dev)
 	if (!dev)
 		return;
 	vu_watches_stop(dev);
+	vu_local_stop(dev, false);
 	destroy_type_state(dev);
 	vu_shmem_reset(dev, "shut-down");
 	virtio_pci_destroy(&dev->transport);

@@ -118,6 +118,9 @@ void vu_takeover_start(struct vu_device *dev)
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		vu_takeover_serve_fn serve = vu_takeover_pick(dev, i);
 
+		/* The VMM's own queues never depended on the back-end: they go on as they were. */
+		if (vu_queue_local(dev, i))
+			continue;
 		if (serve && dev->queues[i].enabled && take_queue(dev, i, serve))
 			taken++;
 	}
