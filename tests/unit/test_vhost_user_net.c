@@ -16,7 +16,7 @@
 #include "vhost_user/device/internal.h"
 #include "vmm/vm.h"
 
-#define BIT(n) (1ull << (n))
+#include "vmm/util.h"
 #define RAM_SIZE (4u << 20)
 #define QSIZE 16
 #define CTRL_GPA 0x10000u

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "vmm/log.h"
+#include "vmm/util.h"
 #include "vmm/vm.h"
 
-#define BIT(n) (1ull << (n))
 /* virtio-net config: mac[6], le16 status, le16 max_virtqueue_pairs, ... */
 #define NET_CFG_MAC 0
 #define NET_CFG_STATUS 6
@@ -93,22 +93,6 @@ static int net_parse_key(void *args, const char *key, const char *value, char *e
 	}
 	a->mac_set = true;
 	return 0;
-}
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static unsigned get_le16(const uint8_t *p)
-{
-	return p[0] | (unsigned)p[1] << 8;
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static struct net_state *state_of(const struct vu_device *dev)
