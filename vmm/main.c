@@ -10,6 +10,7 @@
 #include "arch/arch.h"
 #include "vhost_user/device/device.h"
 #include "vmm/cli.h"
+#include "vmm/clock.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/control.h"
@@ -104,15 +105,19 @@ static void print_stats(struct vmm *vmm)
 	fprintf(stderr, "\n");
 	if (f)
 		fclose(f);
+	boot_timeline_format(&vmm->vm.timeline, line, sizeof(line));
+	fprintf(stderr, "vmm: stats: timeline: %s\n", line);
 }
 
-static int vmm_build(struct vmm *vmm, const struct vm_config *cfg)
+static int vmm_build(struct vmm *vmm, const struct vm_config *cfg, uint64_t start_ns)
 {
 	struct vm *vm = &vmm->vm;
 	int r = vm_create(vm, cfg);
 
+	boot_timeline_init(&vm->timeline, start_ns);
 	if (r)
 		return r;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_VM_CREATED);
 	event_set_log_callback(libevent_log);
 	vm->evbase = event_base_new();
 	if (!vm->evbase)
@@ -190,7 +195,7 @@ static void screenshot_on_exit(struct vm_devices *devs, const char *path)
 	log_error("vmm", "--screenshot-on-exit: no device with a display (gpu)");
 }
 
-static int run_vm(const struct vm_config *cfg)
+static int run_vm(const struct vm_config *cfg, uint64_t start_ns)
 {
 	struct vmm *vmm = calloc(1, sizeof(*vmm));
 	int status;
@@ -198,7 +203,7 @@ static int run_vm(const struct vm_config *cfg)
 	if (!vmm)
 		return VMM_STATUS_ERROR;
 	/* A build failure was already reported with its cause; say nothing more. */
-	if (vmm_build(vmm, cfg) == 0)
+	if (vmm_build(vmm, cfg, start_ns) == 0)
 		vmm_run(vmm);
 	else
 		vmm->vm.exit_status = VMM_STATUS_ERROR;
@@ -221,6 +226,7 @@ static int run_vm(const struct vm_config *cfg)
 
 int main(int argc, char **argv)
 {
+	uint64_t start_ns = monotonic_ns();
 	struct vm_config cfg;
 	char msg[4096];
 
@@ -239,5 +245,5 @@ int main(int argc, char **argv)
 		return VMM_STATUS_ERROR;
 	if (cfg.extract_vmlinux_path)
 		return arch_extract_kernel(cfg.kernel_path, cfg.extract_vmlinux_path) ? 1 : 0;
-	return run_vm(&cfg);
+	return run_vm(&cfg, start_ns);
 }

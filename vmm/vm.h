@@ -14,6 +14,7 @@
 #include "vmm/config.h"
 #include "vmm/iobus.h"
 #include "vmm/memory.h"
+#include "vmm/timeline.h"
 
 struct event_base;
 struct event;
@@ -76,8 +77,9 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *coalesced_ring;
 	unsigned coalesced_ring_entries;
 	struct arch_vm *arch;
-	struct console *console; /* the serial console, owned by main */
-	bool pci_enabled;	 /* a PCI bus exists: firmware tables describe it */
+	struct console *console;		 /* the serial console, owned by main */
+	bool pci_enabled;			 /* a PCI bus exists: firmware tables describe it */
+	struct boot_timeline timeline;		 /* start-up milestones, for --stats */
 };
 
 /*

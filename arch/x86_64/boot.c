@@ -232,6 +232,7 @@ int arch_load_guest(struct vm *vm)
 	r = load_kernel(vm, bp, &ki);
 	if (r)
 		return r;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_KERNEL);
 	if (ki.end > guest_memory_region_of(&vm->mem, 0)->size) {
 		log_error("boot", "the kernel needs %llu MiB of RAM to run; give more --mem",
 			  (unsigned long long)(ki.end >> 20) + 1);
@@ -243,6 +244,7 @@ int arch_load_guest(struct vm *vm)
 		r = load_initrd(vm, bp, &ki);
 	if (r)
 		return r;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_INITRD);
 	r = write_reset_code(vm);
 	if (r)
 		return r;
@@ -251,5 +253,6 @@ int arch_load_guest(struct vm *vm)
 	if (!rsdp)
 		return -ENOSPC;
 	bp->acpi_rsdp_addr = rsdp;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_TABLES);
 	return 0;
 }
