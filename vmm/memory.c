@@ -121,3 +121,35 @@ int guest_memory_write(const struct guest_memory *mem, uint64_t gpa, const void 
 	memcpy(dst, src, len);
 	return 0;
 }
+
+int guest_memory_zero(const struct guest_memory *mem, uint64_t gpa, uint64_t len)
+{
+	char *p = guest_memory_ptr(mem, gpa, len);
+	const struct mem_region *r = guest_memory_region_of(mem, gpa);
+	off_t at, end, data, hole;
+
+	if (!p)
+		return -EFAULT;
+	at = (off_t)(gpa - r->gpa);
+	end = at + (off_t)len;
+	/*
+	 * Only what the memfd holds can be non-zero: its holes already read
+	 * as zeros. Swapped-out pages count as data for SEEK_DATA.
+	 */
+	while (at < end) {
+		data = lseek(r->fd, at, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0 || data >= end) {
+			data = data < 0 ? at : end;
+			hole = end;
+		} else {
+			hole = lseek(r->fd, data, SEEK_HOLE);
+			if (hole < 0 || hole > end)
+				hole = end;
+		}
+		memset(p + (data - (off_t)(gpa - r->gpa)), 0, (size_t)(hole - data));
+		at = hole;
+	}
+	return 0;
+}

@@ -22,6 +22,8 @@
 /* Small chunks: a large buffer would stay in the peak RSS of every boot. */
 #define IO_CHUNK (64u << 10)
 #define MAX_VMLINUX_SIZE (1ull << 30)
+/* Zero blocks of the decompressed vmlinux this size are left as holes in the cache file. */
+#define SPARSE_BLOCK 4096u
 
 static const uint8_t xz_magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
 
@@ -86,8 +88,40 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 struct xz_job {
 	int in_fd, out_fd;
 	uint64_t in_offset, in_len;
+	uint64_t out_offset;
 	uint8_t *in_buf, *out_buf;
 };
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/*
+ * Writes decompressed bytes at the job's output offset, skipping blocks of
+ * zeros: the file is new, so they read back as zeros, they cost no space,
+ * and the ELF loader skips them (a quarter of a Linux vmlinux is zeros:
+ * .bss, .brk and padding, stored as file data).
+ */
+static int write_sparse(struct xz_job *job, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		size_t n = SPARSE_BLOCK - (size_t)(job->out_offset % SPARSE_BLOCK);
+		if (n > len)
+			n = len;
+		if (!all_zero(buf, n)) {
+			if (lseek(job->out_fd, (off_t)job->out_offset, SEEK_SET) < 0)
+				return -errno;
+			int r = write_all(job->out_fd, buf, n);
+			if (r)
+				return r;
+		}
+		job->out_offset += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
 
 static int xz_pump(struct xz_job *job, lzma_stream *strm)
 {
@@ -107,13 +141,16 @@ static int xz_pump(struct xz_job *job, lzma_stream *strm)
 		strm->next_out = job->out_buf;
 		strm->avail_out = IO_CHUNK;
 		ret = lzma_code(strm, job->in_len || strm->avail_in ? LZMA_RUN : LZMA_FINISH);
-		if (write_all(job->out_fd, job->out_buf, IO_CHUNK - strm->avail_out))
+		if (write_sparse(job, job->out_buf, IO_CHUNK - strm->avail_out))
 			return -EIO;
 		written += IO_CHUNK - strm->avail_out;
 		if (written > MAX_VMLINUX_SIZE)
 			return -EFBIG;
 	}
-	return ret == LZMA_STREAM_END ? 0 : -EBADMSG;
+	if (ret != LZMA_STREAM_END)
+		return -EBADMSG;
+	/* A trailing run of zeros was skipped: the size says where the file ends. */
+	return ftruncate(job->out_fd, (off_t)job->out_offset) < 0 ? -errno : 0;
 }
 
 static int xz_decompress(int in_fd, uint64_t offset, uint64_t len, int out_fd)
