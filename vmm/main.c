@@ -87,24 +87,38 @@ static void event_loop_teardown(struct vmm *vmm)
 		event_base_free(vmm->vm.evbase);
 }
 
-static void print_stats(struct vmm *vmm)
+/* Prints the "KEY: N kB" lines of a /proc file whose key is in keys. */
+static void print_kb_fields(const char *path, const char *const *keys, unsigned nkeys)
 {
 	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(path, "r");
 
-	vcpus_print_stats(&vmm->vm);
-	fprintf(stderr, "vmm: stats: exits=%lu", (unsigned long)atomic_load(&vmm->vm.exits_total));
 	while (f && fgets(line, sizeof(line), f)) {
 		unsigned long kib;
 		char key[32];
-		if (sscanf(line, "%31[^:]: %lu kB", key, &kib) == 2 &&
-		    (!strcmp(key, "VmHWM") || !strcmp(key, "VmRSS") || !strcmp(key, "RssAnon") ||
-		     !strcmp(key, "RssFile") || !strcmp(key, "RssShmem")))
-			fprintf(stderr, " %s=%lukB", key, kib);
+		if (sscanf(line, "%31[^:]: %lu kB", key, &kib) != 2)
+			continue;
+		for (unsigned i = 0; i < nkeys; i++)
+			if (!strcmp(key, keys[i]))
+				fprintf(stderr, " %s=%lukB", key, kib);
 	}
-	fprintf(stderr, "\n");
 	if (f)
 		fclose(f);
+}
+
+static void print_stats(struct vmm *vmm)
+{
+	static const char *const status_keys[] = {"VmHWM", "VmRSS", "RssAnon", "RssFile",
+						  "RssShmem"};
+	/* How much of guest RAM is mapped with huge pages. */
+	static const char *const smaps_keys[] = {"ShmemPmdMapped"};
+	char line[512];
+
+	vcpus_print_stats(&vmm->vm);
+	fprintf(stderr, "vmm: stats: exits=%lu", (unsigned long)atomic_load(&vmm->vm.exits_total));
+	print_kb_fields("/proc/self/status", status_keys, 5);
+	print_kb_fields("/proc/self/smaps_rollup", smaps_keys, 1);
+	fprintf(stderr, "\n");
 	boot_timeline_format(&vmm->vm.timeline, line, sizeof(line));
 	fprintf(stderr, "vmm: stats: timeline: %s\n", line);
 }

@@ -8,6 +8,41 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define HUGE_PAGE (2ull << 20)
+
+/*
+ * Maps the whole memfd at a 2 MiB-aligned address and asks for transparent
+ * huge pages there. Where shmem THP is allowed (shmem_enabled "advise" or
+ * more), a first touch then faults in 2 MiB at once and KVM maps the guest
+ * with 2 MiB nested page-table entries: 512 times fewer of the nested
+ * page faults that dominate a boot under emulation. Elsewhere the advice
+ * is ignored and the pages stay 4 KiB, as before.
+ */
+static void *map_region(int fd, uint64_t size)
+{
+	uint64_t span = size + HUGE_PAGE;
+	char *base =
+	    mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *host;
+	uint64_t lead;
+
+	if (base == MAP_FAILED)
+		return MAP_FAILED;
+	lead = (HUGE_PAGE - (uint64_t)(uintptr_t)base % HUGE_PAGE) % HUGE_PAGE;
+	host = mmap(base + lead, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_NORESERVE | MAP_FIXED, fd, 0);
+	if (host == MAP_FAILED) {
+		munmap(base, span);
+		return MAP_FAILED;
+	}
+	if (lead)
+		munmap(base, lead);
+	munmap(host + size, span - lead - size);
+	if (size >= HUGE_PAGE)
+		madvise(host, size, MADV_HUGEPAGE);
+	return host;
+}
+
 static int region_create(struct mem_region *r, const struct ram_range *range, unsigned index)
 {
 	char name[32];
@@ -26,7 +61,7 @@ static int region_create(struct mem_region *r, const struct ram_range *range, un
 	 */
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto fail;
-	host = mmap(NULL, range->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	host = map_region(fd, range->size);
 	if (host == MAP_FAILED)
 		goto fail;
 	r->gpa = range->gpa;

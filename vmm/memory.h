@@ -31,8 +31,9 @@ struct ram_range {
 };
 
 /*
- * Creates one memfd region per range. Returns 0 or -errno; on failure
- * nothing stays allocated.
+ * Creates one memfd region per range, mapped 2 MiB-aligned with
+ * MADV_HUGEPAGE (huge pages where the host's shmem THP setting allows).
+ * Returns 0 or -errno; on failure nothing stays allocated.
  */
 int guest_memory_init(struct guest_memory *mem, const struct ram_range *ranges, unsigned nranges);
 void guest_memory_destroy(struct guest_memory *mem);
