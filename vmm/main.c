@@ -126,9 +126,12 @@ static void print_stats(struct vmm *vmm)
 static int vmm_build(struct vmm *vmm, const struct vm_config *cfg, uint64_t start_ns)
 {
 	struct vm *vm = &vmm->vm;
+	/* The kernel's preparation (seconds, the first time) overlaps all that follows. */
+	struct kernel_prefetch *prefetch = arch_kernel_prefetch_start(cfg->kernel_path);
 	int r = vm_create(vm, cfg);
 
 	boot_timeline_init(&vm->timeline, start_ns);
+	vm->kernel_prefetch = prefetch;
 	if (r)
 		return r;
 	boot_timeline_mark(&vm->timeline, BOOT_MARK_VM_CREATED);
@@ -222,6 +225,9 @@ static int run_vm(const struct vm_config *cfg, uint64_t start_ns)
 	else
 		vmm->vm.exit_status = VMM_STATUS_ERROR;
 	vcpus_join(&vmm->vm);
+	/* Still here when the build failed before the kernel was loaded. */
+	arch_kernel_prefetch_cancel(vmm->vm.kernel_prefetch);
+	vmm->vm.kernel_prefetch = NULL;
 	if (cfg->screenshot_path)
 		screenshot_on_exit(&vmm->devices, cfg->screenshot_path);
 	if (cfg->stats)

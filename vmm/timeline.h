@@ -30,8 +30,8 @@ enum boot_mark {
 struct boot_timeline {
 	_Atomic uint64_t at[BOOT_MARK_COUNT]; /* CLOCK_MONOTONIC ns; 0 = not reached */
 	/* Console side only (one writer at a time: the UART runs under dev_lock). */
-	unsigned matched;  /* bytes of BOOT_INIT_MARKER seen in a row */
-	char uptime[16];   /* the guest's uptime at init, as it printed it */
+	unsigned matched; /* bytes of BOOT_INIT_MARKER seen in a row */
+	char uptime[16];  /* the guest's uptime at init, as it printed it */
 	unsigned uptime_len;
 	int scanning; /* 1 until the uptime has been read */
 };

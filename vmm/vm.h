@@ -22,6 +22,7 @@ struct vcpu;
 struct arch_vm;
 struct kvm_coalesced_mmio_ring;
 struct console;
+struct kernel_prefetch;
 
 /* Why the VM stopped; decides the VMM's exit status. */
 enum vm_exit_reason {
@@ -80,6 +81,7 @@ struct vm {
 	struct console *console;		 /* the serial console, owned by main */
 	bool pci_enabled;			 /* a PCI bus exists: firmware tables describe it */
 	struct boot_timeline timeline;		 /* start-up milestones, for --stats */
+	struct kernel_prefetch *kernel_prefetch; /* arch_kernel_prefetch_start's, or NULL */
 };
 
 /*

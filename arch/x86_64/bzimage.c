@@ -22,6 +22,12 @@
 /* Small chunks: a large buffer would stay in the peak RSS of every boot. */
 #define IO_CHUNK (64u << 10)
 #define MAX_VMLINUX_SIZE (1ull << 30)
+/*
+ * The decoder's memory is its dictionary, which the stream names: 32 MiB
+ * for Linux's payloads (scripts/xz_wrap.sh). Refuse more than twice that
+ * rather than let a payload ask for gigabytes.
+ */
+#define XZ_MEMLIMIT (64ull << 20)
 /* Zero blocks of the decompressed vmlinux this size are left as holes in the cache file. */
 #define SPARSE_BLOCK 4096u
 
@@ -86,6 +92,7 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 }
 
 struct xz_job {
+	const struct bzimage_fetch *fetch; /* cancel flag, or NULL */
 	int in_fd, out_fd;
 	uint64_t in_offset, in_len;
 	uint64_t out_offset;
@@ -129,6 +136,8 @@ static int xz_pump(struct xz_job *job, lzma_stream *strm)
 	uint64_t written = 0;
 
 	while (ret == LZMA_OK) {
+		if (job->fetch && atomic_load(&job->fetch->cancel))
+			return -ECANCELED;
 		if (strm->avail_in == 0 && job->in_len) {
 			size_t n = job->in_len < IO_CHUNK ? (size_t)job->in_len : IO_CHUNK;
 			if (read_exact_at(job->in_fd, job->in_buf, n, (off_t)job->in_offset))
@@ -147,16 +156,20 @@ static int xz_pump(struct xz_job *job, lzma_stream *strm)
 		if (written > MAX_VMLINUX_SIZE)
 			return -EFBIG;
 	}
+	if (ret == LZMA_MEMLIMIT_ERROR)
+		return -ENOMEM;
 	if (ret != LZMA_STREAM_END)
 		return -EBADMSG;
 	/* A trailing run of zeros was skipped: the size says where the file ends. */
 	return ftruncate(job->out_fd, (off_t)job->out_offset) < 0 ? -errno : 0;
 }
 
-static int xz_decompress(int in_fd, uint64_t offset, uint64_t len, int out_fd)
+static int xz_decompress(int in_fd, uint64_t offset, uint64_t len, int out_fd,
+			 const struct bzimage_fetch *fetch)
 {
 	lzma_stream strm = LZMA_STREAM_INIT;
-	struct xz_job job = {.in_fd = in_fd,
+	struct xz_job job = {.fetch = fetch,
+			     .in_fd = in_fd,
 			     .out_fd = out_fd,
 			     .in_offset = offset,
 			     .in_len = len,
@@ -165,7 +178,7 @@ static int xz_decompress(int in_fd, uint64_t offset, uint64_t len, int out_fd)
 	int r = -ENOMEM;
 
 	/* The kernel's payload is one XZ stream followed by its 4-byte size. */
-	if (job.in_buf && job.out_buf && lzma_stream_decoder(&strm, UINT64_MAX, 0) == LZMA_OK)
+	if (job.in_buf && job.out_buf && lzma_stream_decoder(&strm, XZ_MEMLIMIT, 0) == LZMA_OK)
 		r = xz_pump(&job, &strm);
 	lzma_end(&strm);
 	free(job.in_buf);
@@ -208,7 +221,8 @@ static void make_dirs(const char *dir)
  * Decompresses into the cache entry cached (atomically, via rename) or,
  * when there is none ("") or it cannot be written, into a memfd.
  */
-static int decompress_to_fd(int fd, uint64_t offset, uint64_t len, const char *cached)
+static int decompress_to_fd(int fd, uint64_t offset, uint64_t len, const char *cached,
+			    const struct bzimage_fetch *fetch)
 {
 	char tmp[4300];
 	bool to_cache = *cached;
@@ -224,7 +238,7 @@ static int decompress_to_fd(int fd, uint64_t offset, uint64_t len, const char *c
 		if (out < 0)
 			return -errno;
 	}
-	r = xz_decompress(fd, offset, len, out);
+	r = xz_decompress(fd, offset, len, out, fetch);
 	if (r == 0 && to_cache && rename(tmp, cached) < 0)
 		r = -errno;
 	if (r) {
@@ -260,7 +274,8 @@ static int cache_open(int fd, uint64_t offset, uint64_t len, char *path, size_t 
 	return r >= 0 ? r : -ENOENT;
 }
 
-int bzimage_vmlinux_fd(int fd, const struct bzimage *bz, char *err, unsigned err_size)
+int bzimage_vmlinux_fd_fetch(int fd, const struct bzimage *bz, struct bzimage_fetch *fetch,
+			     char *err, unsigned err_size)
 {
 	uint64_t offset = bz->setup_size + bz->hdr.payload_offset;
 	uint64_t len = bz->hdr.payload_length;
@@ -278,11 +293,20 @@ int bzimage_vmlinux_fd(int fd, const struct bzimage *bz, char *err, unsigned err
 			snprintf(err, err_size, "cannot read the payload: %s", strerror(-cfd));
 		return cfd;
 	}
-	log_info("boot", "decompressing the kernel once on the host (cached for later boots)");
-	cfd = decompress_to_fd(fd, offset, len, cached);
+	if (fetch)
+		atomic_store(&fetch->decompressing, true);
+	else
+		log_info("boot",
+			 "decompressing the kernel once on the host (cached for later boots)");
+	cfd = decompress_to_fd(fd, offset, len, cached, fetch);
 	if (cfd < 0)
 		snprintf(err, err_size, "cannot decompress the XZ payload: %s", strerror(-cfd));
 	return cfd;
+}
+
+int bzimage_vmlinux_fd(int fd, const struct bzimage *bz, char *err, unsigned err_size)
+{
+	return bzimage_vmlinux_fd_fetch(fd, bz, NULL, err, err_size);
 }
 
 static int copy_fd_to_path(int in, const char *out_path)

@@ -67,8 +67,9 @@ int payload_content_hash(int fd, uint64_t offset, uint64_t len, uint64_t *out)
 static uint64_t hash_stat(const struct stat *st)
 {
 	const uint64_t f[] = {
-	    (uint64_t)st->st_dev,	    (uint64_t)st->st_ino,	   (uint64_t)st->st_size,
-	    (uint64_t)st->st_mtim.tv_sec, (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+	    (uint64_t)st->st_dev,	   (uint64_t)st->st_ino,
+	    (uint64_t)st->st_size,	   (uint64_t)st->st_mtim.tv_sec,
+	    (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
 	    (uint64_t)st->st_ctim.tv_nsec,
 	};
 
@@ -85,7 +86,8 @@ int payload_identity(int fd, const struct stat *st, uint64_t offset, uint64_t le
 		block = len;
 	/* Sample i starts i/(N) of the way in; one more covers the payload's end. */
 	for (unsigned i = 0; !r && i <= PAYLOAD_SAMPLES; i++) {
-		uint64_t at = i == PAYLOAD_SAMPLES ? len - block : (len - block) / PAYLOAD_SAMPLES * i;
+		uint64_t at =
+		    i == PAYLOAD_SAMPLES ? len - block : (len - block) / PAYLOAD_SAMPLES * i;
 		r = hash_range(fd, offset + at, block, buf, &h);
 	}
 	*out = h;

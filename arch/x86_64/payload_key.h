@@ -31,8 +31,7 @@
  * A change of content outside those blocks leaves it unchanged unless st
  * changes (its ctime does, on a real file). 0 or -errno.
  */
-int payload_identity(int fd, const struct stat *st, uint64_t offset, uint64_t len,
-		     uint64_t *out);
+int payload_identity(int fd, const struct stat *st, uint64_t offset, uint64_t len, uint64_t *out);
 
 /* Hashes every byte of [offset, offset + len) of fd. 0 or -errno (-EIO when short). */
 int payload_content_hash(int fd, uint64_t offset, uint64_t len, uint64_t *out);

@@ -40,8 +40,11 @@ static int elf_file(struct fake_elf *f, unsigned n)
 static void segment(struct fake_elf *f, unsigned i, uint64_t offset, uint64_t paddr,
 		    uint64_t filesz, uint64_t memsz)
 {
-	f->ph[i] = (Elf64_Phdr){.p_type = PT_LOAD, .p_offset = offset, .p_paddr = paddr,
-				.p_filesz = filesz, .p_memsz = memsz};
+	f->ph[i] = (Elf64_Phdr){.p_type = PT_LOAD,
+				.p_offset = offset,
+				.p_paddr = paddr,
+				.p_filesz = filesz,
+				.p_memsz = memsz};
 }
 
 static void fill(int fd, uint64_t offset, uint64_t len, uint8_t byte)
@@ -69,8 +72,8 @@ static void assert_bytes(const struct guest_memory *mem, uint64_t gpa, uint64_t 
 	ck_assert_ptr_nonnull(p);
 	for (uint64_t i = 0; i < len; i++)
 		if (p[i] != b)
-			ck_abort_msg("gpa 0x%llx: 0x%02x, want 0x%02x", (unsigned long long)(gpa + i),
-				     p[i], b);
+			ck_abort_msg("gpa 0x%llx: 0x%02x, want 0x%02x",
+				     (unsigned long long)(gpa + i), p[i], b);
 }
 
 /*
