@@ -1,5 +1,4 @@
-/* ELF64 kernel loader: header checks, then segments read straight into guest RAM by physical
- * address. */
+/* ELF64 kernel loader: header checks, then segments read into guest RAM by physical address. */
 #include "vmm/elf_loader.h"
 
 #include <elf.h>

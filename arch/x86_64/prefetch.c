@@ -1,4 +1,4 @@
-/* The bzImage's vmlinux found or decompressed on a thread while the VM and its devices are built. */
+/* The bzImage's vmlinux found or decompressed on a thread while the VM is built. */
 #include "arch/x86_64/prefetch.h"
 
 #include <errno.h>
@@ -75,8 +75,9 @@ static void prefetch_join(struct kernel_prefetch *p, bool quiet)
 
 	for (;;) {
 		if (!told && atomic_load(&p->fetch.decompressing)) {
-			log_info("boot",
-				 "decompressing the kernel once on the host (cached for later boots)");
+			log_info(
+			    "boot",
+			    "decompressing the kernel once on the host (cached for later boots)");
 			told = true;
 		}
 		clock_gettime(CLOCK_REALTIME, &until);

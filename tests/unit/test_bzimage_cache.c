@@ -41,8 +41,8 @@ static int make_bzimage(struct bzimage *bz)
 
 	make_vmlinux();
 	memset(img, 0, SETUP_SIZE);
-	ck_assert_int_eq(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC32, NULL, vmlinux, sizeof(vmlinux),
-						 img + SETUP_SIZE, &xz_len,
+	ck_assert_int_eq(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC32, NULL, vmlinux,
+						 sizeof(vmlinux), img + SETUP_SIZE, &xz_len,
 						 sizeof(img) - SETUP_SIZE - 4),
 			 LZMA_OK);
 	h->setup_sects = 4;
@@ -55,7 +55,8 @@ static int make_bzimage(struct bzimage *bz)
 	h->payload_offset = 0;
 	h->payload_length = (uint32_t)xz_len + 4;
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, img, SETUP_SIZE + xz_len + 4), (ssize_t)(SETUP_SIZE + xz_len + 4));
+	ck_assert_int_eq(write(fd, img, SETUP_SIZE + xz_len + 4),
+			 (ssize_t)(SETUP_SIZE + xz_len + 4));
 	ck_assert_int_eq(bzimage_parse(fd, bz, err, sizeof(err)), 0);
 	return fd;
 }
