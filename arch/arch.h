@@ -14,6 +14,7 @@ struct vm;
 struct vcpu;
 struct vm_config;
 struct kvm_irq_routing_entry;
+struct kernel_prefetch;
 
 /* Guest-physical RAM ranges for mem_size bytes of RAM; returns the count or -errno. */
 int arch_ram_ranges(uint64_t mem_size, struct ram_range *out, unsigned max);
@@ -33,6 +34,18 @@ int arch_platform_devices_create(struct vm *vm);
  * boot; err gets one line saying why not. Returns 0 or -errno.
  */
 int arch_probe_kernel(const char *path, char *err, unsigned err_size);
+
+/*
+ * Starts preparing the kernel at path on a thread of its own (on x86_64:
+ * finding or making the decompressed vmlinux of a bzImage, seconds of work
+ * the first time), so it overlaps creating the VM and its devices.
+ * Returns NULL when there is nothing to prepare or no thread could start;
+ * arch_load_guest then does the work itself. vm->kernel_prefetch hands
+ * the result to arch_load_guest, which takes it over; whoever still holds
+ * it when the boot is abandoned calls arch_kernel_prefetch_cancel.
+ */
+struct kernel_prefetch *arch_kernel_prefetch_start(const char *path);
+void arch_kernel_prefetch_cancel(struct kernel_prefetch *p);
 
 /*
  * Loads kernel, initrd and command line into guest memory and builds the

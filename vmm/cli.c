@@ -31,7 +31,7 @@ static const char usage_text[] =
     "                       (per device: trace=on|off, trace-file=PATH in --vhost-user)\n"
     "  --extract-vmlinux OUT  write the ELF vmlinux inside a bzImage to OUT and exit\n"
     "  --log-level LEVEL    error, warning, info (default) or debug\n"
-    "  --stats              print exit and memory statistics when the VM stops\n"
+    "  --stats              print exits, memory use and the start-up timeline at exit\n"
     "  --screenshot-on-exit PATH  when the VM stops, write the first GPU's scanout 0 as PNG\n"
     "  -h, --help           this text\n"
     "  -V, --version        version\n"

@@ -14,6 +14,7 @@ static void console_transmit(void *ctx, uint8_t byte)
 {
 	struct console *c = ctx;
 
+	boot_timeline_console_byte(&c->vm->timeline, byte);
 	while (write(c->out_fd, &byte, 1) < 0 && errno == EINTR)
 		;
 }

@@ -197,6 +197,8 @@ static void *vcpu_thread(void *arg)
 		vcpu_maybe_park(vcpu);
 		if (vm_exit_requested(vm))
 			break;
+		if (vcpu->exits == 0)
+			boot_timeline_mark(&vm->timeline, BOOT_MARK_FIRST_RUN);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 
 		vcpu->exits++;

@@ -14,6 +14,7 @@
 #include "vmm/config.h"
 #include "vmm/iobus.h"
 #include "vmm/memory.h"
+#include "vmm/timeline.h"
 
 struct event_base;
 struct event;
@@ -21,6 +22,7 @@ struct vcpu;
 struct arch_vm;
 struct kvm_coalesced_mmio_ring;
 struct console;
+struct kernel_prefetch;
 
 /* Why the VM stopped; decides the VMM's exit status. */
 enum vm_exit_reason {
@@ -76,8 +78,10 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *coalesced_ring;
 	unsigned coalesced_ring_entries;
 	struct arch_vm *arch;
-	struct console *console; /* the serial console, owned by main */
-	bool pci_enabled;	 /* a PCI bus exists: firmware tables describe it */
+	struct console *console;		 /* the serial console, owned by main */
+	bool pci_enabled;			 /* a PCI bus exists: firmware tables describe it */
+	struct boot_timeline timeline;		 /* start-up milestones, for --stats */
+	struct kernel_prefetch *kernel_prefetch; /* arch_kernel_prefetch_start's, or NULL */
 };
 
 /*
