@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
+#include "vmm/log.h"
 #include "vmm/iobus.h"
 #include "vmm/memory.h"
 
@@ -77,7 +78,9 @@ struct vm {
 	unsigned coalesced_ring_entries;
 	struct arch_vm *arch;
 	struct console *console; /* the serial console, owned by main */
-	bool pci_enabled;	 /* a PCI bus exists: firmware tables describe it */
+	/* Lines the guest can trigger at will through platform devices (pvpanic, ACPI). */
+	struct log_ratelimit platform_rl;
+	bool pci_enabled; /* a PCI bus exists: firmware tables describe it */
 };
 
 /*
