@@ -53,6 +53,7 @@ static int rng_activate(void *dev, uint64_t features, const struct virtio_queue_
 			 features & (1ull << VIRTIO_RING_F_EVENT_IDX));
 	if (err)
 		return err;
+	virtq_set_ratelimit(&rng->vq, &rng->transport.rl);
 	rng->active = true;
 	/* Buffers queued before DRIVER_OK would otherwise wait for the next kick. */
 	self_kick(rng);

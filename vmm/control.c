@@ -1,6 +1,7 @@
 /* The control socket: JSON-lines commands (status, pause, resume, screenshot, quit). */
 #include "vmm/control.h"
 #include "vmm/clock.h"
+#include "vmm/console.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -20,12 +21,14 @@
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
-#define CONTROL_MAX_CLIENTS 8
+#define CONTROL_SOCKET_MODE 0600
 
 struct control_client {
 	struct control *ctl;
 	int fd;
 	struct event *ev;
+	struct event *idle_ev; /* fires idle_timeout_ms after the last complete line */
+	uint64_t last_line_ns; /* when it connected or last sent a complete line */
 	char buf[CONTROL_LINE_MAX];
 	size_t len;
 };
@@ -37,6 +40,9 @@ struct control {
 	int listen_fd;
 	struct event *listen_ev;
 	bool paused;
+	unsigned idle_timeout_ms;
+	uid_t uid; /* the only peer uid let in: the VMM's own */
+	struct log_ratelimit rl;
 	struct control_client *clients[CONTROL_MAX_CLIENTS];
 };
 
@@ -48,6 +54,7 @@ static void client_close(struct control_client *cl)
 		if (ctl->clients[i] == cl)
 			ctl->clients[i] = NULL;
 	event_free(cl->ev);
+	event_free(cl->idle_ev);
 	close(cl->fd);
 	free(cl);
 }
@@ -91,7 +98,8 @@ static json_t *cmd_status(struct control *ctl)
 		json_decref(devices);
 		return NULL;
 	}
-	return json_pack("{s:b,s:s,s:o}", "ok", 1, "state", ctl->paused ? "paused" : "running",
+	return json_pack("{s:b,s:s,s:I,s:o}", "ok", 1, "state", ctl->paused ? "paused" : "running",
+			 "console_dropped", (json_int_t)console_dropped(ctl->vm->console),
 			 "devices", devices);
 }
 
@@ -152,6 +160,8 @@ static const char *screenshot_error(int err)
 		return "no such scanout";
 	case -ENODATA:
 		return "scanout disabled or not readable (dmabuf)";
+	case -EEXIST:
+		return "path exists (screenshots never replace a file)";
 	default:
 		return strerror(-err);
 	}
@@ -197,6 +207,27 @@ static bool handle_line(struct control_client *cl, const char *line, size_t len)
 	return ok;
 }
 
+/* A complete line: the client is not idle; its idle timer starts again. */
+static void client_active(struct control_client *cl)
+{
+	struct timeval tv = {.tv_sec = cl->ctl->idle_timeout_ms / 1000,
+			     .tv_usec = (cl->ctl->idle_timeout_ms % 1000) * 1000};
+
+	cl->last_line_ns = monotonic_ns();
+	event_add(cl->idle_ev, &tv);
+}
+
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn_ratelimited(&cl->ctl->rl, "control", "closing a client idle for %u ms",
+			     cl->ctl->idle_timeout_ms);
+	client_close(cl);
+}
+
 static bool is_blank(const char *p, size_t len)
 {
 	while (len && (*p == ' ' || *p == '\t' || *p == '\r'))
@@ -214,6 +245,7 @@ static bool serve_lines(struct control_client *cl)
 
 		if (!is_blank(cl->buf, len) && !handle_line(cl, cl->buf, len))
 			return false;
+		client_active(cl);
 		memmove(cl->buf, cl->buf + used, cl->len - used);
 		cl->len -= used;
 	}
@@ -242,33 +274,90 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 	serve_lines(cl);
 }
 
+/* Whether the peer runs as the VMM's own uid; anyone else is refused (README). */
+static bool peer_allowed(struct control *ctl, int conn)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn_ratelimited(&ctl->rl, "control", "refusing a client: SO_PEERCRED: %s",
+				     strerror(errno));
+		return false;
+	}
+	if (cred.uid == ctl->uid)
+		return true;
+	log_warn_ratelimited(&ctl->rl, "control",
+			     "refusing a client of uid %u (pid %d): only uid %u may connect",
+			     (unsigned)cred.uid, (int)cred.pid, (unsigned)ctl->uid);
+	return false;
+}
+
+/*
+ * A free slot for a new client. At the limit, the client that has gone
+ * longest without a complete line is closed to make room: a stuck or
+ * forgotten client must not lock the operator out.
+ */
+static unsigned free_slot(struct control *ctl)
+{
+	unsigned slot = 0;
+
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		if (!ctl->clients[i])
+			return i;
+		if (ctl->clients[i]->last_line_ns < ctl->clients[slot]->last_line_ns)
+			slot = i;
+	}
+	log_warn_ratelimited(&ctl->rl, "control",
+			     "%u clients connected: closing the one idle longest for a new one",
+			     CONTROL_MAX_CLIENTS);
+	client_close(ctl->clients[slot]);
+	return slot;
+}
+
+static struct control_client *client_new(struct control *ctl, int conn)
+{
+	struct control_client *cl = calloc(1, sizeof(*cl));
+
+	if (!cl)
+		return NULL;
+	cl->ctl = ctl;
+	cl->fd = conn;
+	cl->ev = event_new(ctl->vm->evbase, conn, EV_READ | EV_PERSIST, on_client, cl);
+	cl->idle_ev = evtimer_new(ctl->vm->evbase, on_idle, cl);
+	if (!cl->ev || !cl->idle_ev || event_add(cl->ev, NULL) < 0) {
+		if (cl->ev)
+			event_free(cl->ev);
+		if (cl->idle_ev)
+			event_free(cl->idle_ev);
+		free(cl);
+		return NULL;
+	}
+	client_active(cl);
+	return cl;
+}
+
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct control *ctl = arg;
 	struct control_client *cl;
-	unsigned slot;
 	int conn;
 
 	(void)what;
 	conn = accept4((int)fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (conn < 0)
 		return;
-	for (slot = 0; slot < CONTROL_MAX_CLIENTS && ctl->clients[slot]; slot++)
-		;
-	cl = slot < CONTROL_MAX_CLIENTS ? calloc(1, sizeof(*cl)) : NULL;
-	if (cl)
-		cl->ev = event_new(ctl->vm->evbase, conn, EV_READ | EV_PERSIST, on_client, cl);
-	if (!cl || !cl->ev || event_add(cl->ev, NULL) < 0) {
-		log_warn("control", "refusing a connection: too many clients or no memory");
-		if (cl && cl->ev)
-			event_free(cl->ev);
-		free(cl);
+	if (!peer_allowed(ctl, conn)) {
 		close(conn);
 		return;
 	}
-	cl->ctl = ctl;
-	cl->fd = conn;
-	ctl->clients[slot] = cl;
+	cl = client_new(ctl, conn);
+	if (!cl) {
+		log_warn_ratelimited(&ctl->rl, "control", "refusing a connection: no memory");
+		close(conn);
+		return;
+	}
+	ctl->clients[free_slot(ctl)] = cl;
 }
 
 int control_create(struct vm *vm, struct vm_devices *devs, const char *path, struct control **out)
@@ -278,7 +367,7 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 
 	if (!ctl)
 		return -ENOMEM;
-	fd = unix_socket_listen(path, 4, SOCK_NONBLOCK);
+	fd = unix_socket_listen_mode(path, 4, SOCK_NONBLOCK, CONTROL_SOCKET_MODE);
 	if (fd < 0) {
 		log_error("control", "--control %s: %s", path, strerror(-fd));
 		free(ctl);
@@ -287,6 +376,8 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 	ctl->vm = vm;
 	ctl->devs = devs;
 	ctl->listen_fd = fd;
+	ctl->uid = geteuid();
+	ctl->idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	ctl->listen_ev = event_new(vm->evbase, fd, EV_READ | EV_PERSIST, on_accept, ctl);
 	if (!ctl->listen_ev || event_add(ctl->listen_ev, NULL) < 0) {
@@ -295,6 +386,11 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 	}
 	*out = ctl;
 	return 0;
+}
+
+void control_set_idle_timeout(struct control *ctl, unsigned ms)
+{
+	ctl->idle_timeout_ms = ms;
 }
 
 void control_destroy(struct control *ctl)

@@ -39,6 +39,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(vmm->vm.evbase);
 		return;
 	}
+	console_flush(&vmm->console);
 	console_service(&vmm->console);
 }
 
@@ -236,6 +237,7 @@ static int run_vm(const struct vm_config *cfg, uint64_t start_ns)
 	control_destroy(vmm->control);
 	vm_devices_destroy(&vmm->devices);
 	event_loop_teardown(vmm);
+	console_destroy(&vmm->console);
 	status = vmm->vm.exit_status;
 	log_debug("vm", "%s, exit status %d",
 		  vm_exit_reason_name(atomic_load(&vmm->vm.exit_reason)), status);

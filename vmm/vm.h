@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
+#include "vmm/log.h"
 #include "vmm/iobus.h"
 #include "vmm/memory.h"
 #include "vmm/timeline.h"
@@ -78,7 +79,9 @@ struct vm {
 	struct kvm_coalesced_mmio_ring *coalesced_ring;
 	unsigned coalesced_ring_entries;
 	struct arch_vm *arch;
-	struct console *console;		 /* the serial console, owned by main */
+	struct console *console; /* the serial console, owned by main */
+	/* Lines the guest can trigger at will through platform devices (pvpanic, ACPI). */
+	struct log_ratelimit platform_rl;
 	bool pci_enabled;			 /* a PCI bus exists: firmware tables describe it */
 	struct boot_timeline timeline;		 /* start-up milestones, for --stats */
 	struct kernel_prefetch *kernel_prefetch; /* arch_kernel_prefetch_start's, or NULL */

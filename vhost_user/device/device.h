@@ -42,10 +42,13 @@ void vu_device_destroy(struct vu_device *dev);
 bool vu_device_has_display(const struct vu_device *dev);
 
 /*
- * Writes scanout's framebuffer of a GPU device to path as a PNG. Takes the
- * display's own lock only (callable from the loop thread without dev_lock).
- * Returns 0, -ENODEV (not a GPU), -EINVAL (no such scanout), -ENODATA
- * (scanout disabled, showing a dmabuf, or no driver yet), or a write error.
+ * Writes scanout's framebuffer of a GPU device to path as a new PNG (mode
+ * 0600; an existing file is never replaced). Takes the display's own lock
+ * only, and only to copy the framebuffer: the encoding runs outside it, so
+ * status reads and the display thread go on meanwhile (callable from the
+ * loop thread without dev_lock). Returns 0, -ENODEV (not a GPU), -EINVAL (no
+ * such scanout), -ENODATA (scanout disabled, showing a dmabuf, or no driver
+ * yet), -EEXIST (path exists), or a write error.
  */
 int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *path);
 
