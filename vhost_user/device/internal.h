@@ -297,9 +297,8 @@ int vu_net_ctrl_queue(const struct vu_device *dev);
  * (with CTRL_RX) and ADDR_SET (with CTRL_MAC_ADDR) are kept and OK; MQ
  * VQ_PAIRS_SET (with MQ) takes 1..N pairs whose rings the driver set up
  * and enables exactly those at the back-end (SET_VRING_ENABLE; a failure
- * fails the device; while the activation's acks are outstanding the OK
- * does not wait for the back-end's, a later refusal fails the device). Anything else, malformed or
- * unknown, gets ERR. The device must have the type's state (its create hook ran).
+ * fails the device). Anything else, malformed or unknown, gets ERR. The
+ * device must have the type's state (its create hook ran).
  */
 uint32_t vu_net_ctrl_answer(struct vu_device *dev, const struct virtq_chain *chain);
 /* takeover.c: puts value into the chain's last writable byte; false without one. */

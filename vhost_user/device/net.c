@@ -316,34 +316,12 @@ static uint8_t ctrl_mac(struct net_state *st, uint8_t cmd, const uint8_t *data, 
 }
 
 /*
- * Right after DRIVER_OK the activation's acks may still be outstanding (DPDK
- * prefaults guest RAM first: seconds). Waiting for them here would hold the
- * loop, and the driver's vCPU spins until answered: the requests join them
- * instead and the loop reads all the acks as it does the activation's (a
- * refusal or a timeout then fails the device). With none outstanding, the
- * answer waits for the back-end's. behind: acks were outstanding before
- * the batch began.
- */
-static int finish_batch(struct vu_device *dev, bool behind)
-{
-	int err;
-
-	if (behind) {
-		err = vhost_user_frontend_batch_detach(&dev->fe);
-		vu_arm_ack_timer(dev);
-		return err;
-	}
-	return vhost_user_frontend_batch_end(&dev->fe);
-}
-
-/*
  * Has the back-end process exactly the first pairs rx/tx pairs: rings of
  * pairs first used now are started (until then the back-end never had
  * them, so they begin at 0), the others enabled or disabled.
  */
 static int apply_pairs(struct vu_device *dev, unsigned pairs)
 {
-	bool behind = vhost_user_frontend_acks_outstanding(&dev->fe) > 0;
 	int err = 0, flushed;
 
 	vhost_user_frontend_batch_begin(&dev->fe);
@@ -353,7 +331,10 @@ static int apply_pairs(struct vu_device *dev, unsigned pairs)
 		else if (q < 2 * pairs)
 			err = vu_start_ring(dev, q, true);
 	}
-	flushed = finish_batch(dev, behind);
+	flushed = vhost_user_frontend_batch_end(&dev->fe);
+	/* The batch may also have read the activation's acks. */
+	if (!flushed && !vhost_user_frontend_acks_outstanding(&dev->fe))
+		vu_activation_acked(dev);
 	return err ? err : flushed;
 }
 
