@@ -7,20 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmm/file_io.h"
+#include "vmm/kernel_cache.h"
 #include "vmm/log.h"
 
 #define SETUP_HEADER_OFFSET 0x1f1
 #define BOOT_FLAG 0xaa55
 #define HDRS_MAGIC 0x53726448 /* "HdrS" */
 #define MIN_BOOT_PROTOCOL 0x020c
-/* Small chunks: a large buffer would stay in the peak RSS of every boot. */
-#define IO_CHUNK (64u << 10)
-#define MAX_VMLINUX_SIZE (1ull << 30)
+#define IO_CHUNK KERNEL_CACHE_IO_CHUNK
+#define MAX_VMLINUX_SIZE KERNEL_CACHE_MAX_SIZE
 
 static const uint8_t xz_magic[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
 
@@ -67,46 +65,6 @@ int bzimage_parse(int fd, struct bzimage *bz, char *err, unsigned err_size)
 	return 0;
 }
 
-/* FNV-1a over the payload: names the cache entry by content, not by path. */
-static int payload_hash(int fd, uint64_t offset, uint64_t len, uint64_t *hash_out)
-{
-	uint8_t *buf = malloc(IO_CHUNK);
-	uint64_t hash = 0xcbf29ce484222325ull;
-
-	if (!buf)
-		return -ENOMEM;
-	while (len) {
-		size_t n = len < IO_CHUNK ? (size_t)len : IO_CHUNK;
-		int r = read_exact_at(fd, buf, n, (off_t)offset);
-		if (r) {
-			free(buf);
-			return r;
-		}
-		for (size_t i = 0; i < n; i++)
-			hash = (hash ^ buf[i]) * 0x100000001b3ull;
-		offset += n;
-		len -= n;
-	}
-	free(buf);
-	*hash_out = hash;
-	return 0;
-}
-
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 struct xz_job {
 	int in_fd, out_fd;
 	uint64_t in_offset, in_len;
@@ -131,7 +89,7 @@ static int xz_pump(struct xz_job *job, lzma_stream *strm)
 		strm->next_out = job->out_buf;
 		strm->avail_out = IO_CHUNK;
 		ret = lzma_code(strm, job->in_len || strm->avail_in ? LZMA_RUN : LZMA_FINISH);
-		if (write_all(job->out_fd, job->out_buf, IO_CHUNK - strm->avail_out))
+		if (kernel_cache_write_all(job->out_fd, job->out_buf, IO_CHUNK - strm->avail_out))
 			return -EIO;
 		written += IO_CHUNK - strm->avail_out;
 		if (written > MAX_VMLINUX_SIZE)
@@ -155,117 +113,21 @@ static int xz_decompress(int in_fd, uint64_t offset, uint64_t len, int out_fd)
 	return r;
 }
 
-static int cache_dir(char *path, size_t size)
-{
-	const char *dir = getenv("VMM_CACHE_DIR");
-	const char *base;
-
-	if (dir && *dir)
-		return snprintf(path, size, "%s", dir) < (int)size ? 0 : -ENAMETOOLONG;
-	base = getenv("XDG_CACHE_HOME");
-	if (base && *base)
-		return snprintf(path, size, "%s/vmm", base) < (int)size ? 0 : -ENAMETOOLONG;
-	base = getenv("HOME");
-	if (!base || !*base)
-		return -ENOENT;
-	return snprintf(path, size, "%s/.cache/vmm", base) < (int)size ? 0 : -ENAMETOOLONG;
-}
-
-/* Decompresses into the cache (atomically, via rename) or, failing that, into a memfd. */
-static int decompress_to_fd(int fd, uint64_t offset, uint64_t len, const char *dir,
-			    const char *cached)
-{
-	char tmp[4300];
-	int out = -1, r;
-
-	if (dir) {
-		char parent[4200];
-		snprintf(parent, sizeof(parent), "%s", dir);
-		for (char *p = parent + 1; *p; p++)
-			if (*p == '/') {
-				*p = '\0';
-				mkdir(parent, 0755);
-				*p = '/';
-			}
-		mkdir(parent, 0755);
-		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", cached, (int)getpid());
-		out = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	}
-	if (out < 0) {
-		dir = NULL;
-		out = memfd_create("vmlinux", MFD_CLOEXEC);
-		if (out < 0)
-			return -errno;
-	}
-	r = xz_decompress(fd, offset, len, out);
-	if (r == 0 && dir && rename(tmp, cached) < 0)
-		r = -errno;
-	if (r) {
-		if (dir)
-			unlink(tmp);
-		close(out);
-		return r;
-	}
-	return out;
-}
-
 int bzimage_vmlinux_fd(int fd, const struct bzimage *bz, char *err, unsigned err_size)
 {
 	uint64_t offset = bz->setup_size + bz->hdr.payload_offset;
-	uint64_t len = bz->hdr.payload_length, hash;
+	uint64_t len = bz->hdr.payload_length;
 	uint8_t magic[sizeof(xz_magic)];
-	char dir[4096], cached[4200];
-	int r, cfd;
+	int cfd;
 
 	if (offset > bz->file_size || len > bz->file_size - offset || len < sizeof(magic) ||
 	    read_exact_at(fd, magic, sizeof(magic), (off_t)offset) ||
 	    memcmp(magic, xz_magic, sizeof(magic)) != 0)
 		return -ENOTSUP;
-	r = payload_hash(fd, offset, len, &hash);
-	if (r)
-		return r;
-	if (cache_dir(dir, sizeof(dir)) == 0) {
-		snprintf(cached, sizeof(cached), "%s/vmlinux-%016llx", dir,
-			 (unsigned long long)hash);
-		cfd = open(cached, O_RDONLY | O_CLOEXEC);
-		if (cfd >= 0)
-			return cfd;
-	}
-	log_info("boot", "decompressing the kernel once on the host (cached for later boots)");
-	cfd = decompress_to_fd(fd, offset, len, cache_dir(dir, sizeof(dir)) == 0 ? dir : NULL,
-			       cached);
+	cfd = kernel_cache_fd(fd, offset, len, "vmlinux", xz_decompress);
 	if (cfd < 0)
 		snprintf(err, err_size, "cannot decompress the XZ payload: %s", strerror(-cfd));
 	return cfd;
-}
-
-static int copy_fd_to_path(int in, const char *out_path)
-{
-	uint8_t *buf = malloc(IO_CHUNK);
-	int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	off_t offset = 0;
-	int r = 0;
-
-	if (!buf || out < 0) {
-		r = out < 0 ? -errno : -ENOMEM;
-		goto done;
-	}
-	for (;;) {
-		ssize_t n = pread(in, buf, IO_CHUNK, offset);
-		if (n <= 0) {
-			r = n < 0 ? -errno : 0;
-			break;
-		}
-		r = write_all(out, buf, (size_t)n);
-		if (r)
-			break;
-		offset += n;
-	}
-done:
-	if (out >= 0)
-		close(out);
-	free(buf);
-	return r;
 }
 
 int arch_extract_kernel(const char *kernel_path, const char *out_path)
@@ -287,7 +149,7 @@ int arch_extract_kernel(const char *kernel_path, const char *out_path)
 			  vmlinux == -ENOTSUP ? "its payload is not XZ-compressed" : err);
 		return vmlinux;
 	}
-	r = copy_fd_to_path(vmlinux, out_path);
+	r = kernel_cache_copy_to_path(vmlinux, out_path);
 	close(vmlinux);
 	if (r)
 		log_error("boot", "cannot write '%s': %s", out_path, strerror(-r));
