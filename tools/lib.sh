@@ -5,7 +5,14 @@
 # Repository root, whatever the caller's working directory.
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${REPO_ROOT}/build"
-KERNEL_DIR="${BUILD_DIR}/kernel"
+# Debian architecture of the guest kernel the scripts work on: amd64, or
+# arm64 (VMM_KERNEL_ARCH=arm64, kept apart in build/kernel-arm64).
+KERNEL_ARCH="${VMM_KERNEL_ARCH:-amd64}"
+if [[ "$KERNEL_ARCH" == amd64 ]]; then
+	KERNEL_DIR="${BUILD_DIR}/kernel"
+else
+	KERNEL_DIR="${BUILD_DIR}/kernel-${KERNEL_ARCH}"
+fi
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() {
