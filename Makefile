@@ -58,8 +58,15 @@ UNIT_BINS := $(foreach s,$(UNIT_SRCS),$(BUILD)/tests/$(notdir $(basename $(s))))
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
 
+# Programs for the test guest; on aarch64 only those that need no x86 port I/O.
+ifeq ($(ARCH),aarch64)
+GUEST_DIR := $(BUILD)/guest
+GUEST_SRCS := guest/exitcode.c guest/shmem-bar.c
+else
+GUEST_DIR := build/guest
 GUEST_SRCS := $(wildcard guest/*.c)
-GUEST_BINS := $(GUEST_SRCS:guest/%.c=build/guest/bin/%)
+endif
+GUEST_BINS := $(GUEST_SRCS:guest/%.c=$(GUEST_DIR)/bin/%)
 
 .PHONY: all unit unit-asan check deps boot-test guest-programs bench demo format clean
 
@@ -85,7 +92,7 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Programs that run inside the test guest: static, no sanitizer.
-build/guest/bin/%: guest/%.c
+$(GUEST_DIR)/bin/%: guest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -Wall -Wextra -Werror -o $@ $<
 
@@ -113,6 +120,7 @@ SUITES := \
 	"layers:tools/check-layers" \
 	"unit:make -s unit" \
 	"unit-asan:make -s unit-asan" \
+	"unit-aarch64:make -s ARCH=aarch64 unit" \
 	"cli:tests/cli/run" \
 	"vhost-user:tests/vhost_user/run" \
 	"checker:tests/checker/run" \
