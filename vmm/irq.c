@@ -43,6 +43,7 @@ int vm_msi_route_alloc(struct vm *vm, uint32_t *gsi_out)
 	memset(e, 0, sizeof(*e));
 	e->gsi = vm->irq_routes.next_gsi++;
 	e->type = KVM_IRQ_ROUTING_MSI;
+	e->flags = vm->msi_needs_devid ? KVM_MSI_VALID_DEVID : 0;
 	/* An all-zero MSI goes nowhere harmful until the guest programs it. */
 	r = irq_routes_commit(vm);
 	if (r) {
