@@ -67,3 +67,10 @@ kernel_modules_dir() { echo "${KERNEL_DIR}/root/lib/modules/$(kernel_release)"; 
 
 # Prints a content hash of the given files (for rebuild-on-change caching).
 hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# Prints the status N of the last "MARK: exit status=N" line in file $1
+# (the line a nested L1's init prints for its command); nothing when none.
+# $2 = MARK.
+l1_reported_status() {
+	sed -n "s/^$2: exit status=\([0-9]*\).*/\1/p" "$1" 2>/dev/null | tail -n1
+}
