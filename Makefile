@@ -131,7 +131,8 @@ SUITES := \
 	"boot:tests/boot/run" \
 	"boot-vhost-user:tests/boot/vhost_user" \
 	"boot-hostile:tests/boot/hostile" \
-	"boot-gpu-shmem:tests/boot/gpu_shmem"
+	"boot-gpu-shmem:tests/boot/gpu_shmem" \
+	"boot-aarch64:tests/boot/run-aarch64"
 
 check: deps
 	$(MAKE) -s all guest-programs
