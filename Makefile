@@ -3,8 +3,13 @@
 
 ARCH ?= x86_64
 SAN ?= 0
+.DEFAULT_GOAL := all
 
-ifeq ($(SAN),1)
+# ARCH=aarch64 cross-builds into build/aarch64/ with aarch64-linux-gnu-gcc
+# against the arm64 sysroot that tools/setup-sysroot makes (mk/cross.mk).
+ifeq ($(ARCH),aarch64)
+include mk/cross.mk
+else ifeq ($(SAN),1)
 BUILD ?= build/asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else ifeq ($(SAN),thread)
@@ -28,8 +33,8 @@ endif
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS)
-LDFLAGS += $(SANFLAGS)
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS) $(CROSS_CFLAGS)
+LDFLAGS += $(SANFLAGS) $(CROSS_LDFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
 LDLIBS += -lz # zlib: PNG screenshots (vhost_user/display/png.c)
 LDLIBS += -ljansson # JSON: control socket, device description, protocol trace
@@ -57,14 +62,30 @@ DISPLAY_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vhost_user/display/*.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
+# Unit tests of one architecture's code: tests/unit/test_*.c for x86_64
+# (unchanged), and the portable ones plus tests/unit/aarch64/ for aarch64.
+UNIT_X86_ONLY := tests/unit/test_acpi.c tests/unit/test_aml.c tests/unit/test_boot.c \
+	tests/unit/test_memory.c tests/unit/test_bzimage_cache.c tests/unit/test_payload_key.c
+ifeq ($(ARCH),aarch64)
+UNIT_SRCS := $(filter-out $(UNIT_X86_ONLY),$(wildcard tests/unit/test_*.c)) \
+	$(wildcard tests/unit/aarch64/test_*.c)
+else
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+endif
+UNIT_BINS := $(foreach s,$(UNIT_SRCS),$(BUILD)/tests/$(notdir $(basename $(s))))
 
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
 
+# Programs for the test guest; on aarch64 only those that need no x86 port I/O.
+ifeq ($(ARCH),aarch64)
+GUEST_DIR := $(BUILD)/guest
+GUEST_SRCS := guest/exitcode.c guest/shmem-bar.c
+else
+GUEST_DIR := build/guest
 GUEST_SRCS := $(wildcard guest/*.c)
-GUEST_BINS := $(GUEST_SRCS:guest/%.c=build/guest/bin/%)
+endif
+GUEST_BINS := $(GUEST_SRCS:guest/%.c=$(GUEST_DIR)/bin/%)
 
 .PHONY: all unit unit-asan unit-tsan check deps boot-test guest-programs bench demo format clean
 
@@ -73,11 +94,15 @@ all: $(BUILD)/vmm $(TOOL_BINS) $(BUILD)/tools/vhost-user-check $(BUILD)/tests/ho
 $(BUILD)/vmm: $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | $(CROSS_SYSROOT_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/$(ARCH)/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
@@ -86,7 +111,7 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Programs that run inside the test guest: static, no sanitizer.
-build/guest/bin/%: guest/%.c
+$(GUEST_DIR)/bin/%: guest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -Wall -Wextra -Werror -o $@ $<
 
@@ -94,7 +119,7 @@ guest-programs: $(GUEST_BINS)
 
 # Runs every unit-test binary, then prints one summary line.
 unit: $(UNIT_BINS)
-	@tools/run-unit-tests $(UNIT_BINS)
+	@$(UNIT_ENV) tools/run-unit-tests $(UNIT_BINS)
 
 unit-asan:
 	$(MAKE) SAN=1 unit
@@ -118,6 +143,7 @@ SUITES := \
 	"unit:make -s unit" \
 	"unit-asan:make -s unit-asan" \
 	"unit-tsan:make -s unit-tsan" \
+	"unit-aarch64:make -s ARCH=aarch64 unit" \
 	"cli:tests/cli/run" \
 	"vhost-user:tests/vhost_user/run" \
 	"checker:tests/checker/run" \
@@ -130,7 +156,8 @@ SUITES := \
 	"boot:tests/boot/run" \
 	"boot-vhost-user:tests/boot/vhost_user" \
 	"boot-hostile:tests/boot/hostile" \
-	"boot-gpu-shmem:tests/boot/gpu_shmem"
+	"boot-gpu-shmem:tests/boot/gpu_shmem" \
+	"boot-aarch64:tests/boot/run-aarch64"
 
 check: deps
 	$(MAKE) -s all guest-programs

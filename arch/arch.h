@@ -49,13 +49,23 @@ void arch_kernel_prefetch_cancel(struct kernel_prefetch *p);
 
 /*
  * Loads kernel, initrd and command line into guest memory and builds the
- * firmware tables (boot_params/ACPI or device tree). Errors are logged with
- * the file and the cause.
+ * firmware tables that need no vCPU (boot_params and ACPI; arm64 writes its
+ * device tree in arch_vcpus_ready). Errors are logged with the file and the cause.
  */
 int arch_load_guest(struct vm *vm);
 
-/* Per-vCPU registers, CPUID and MSRs; the boot vCPU also gets the entry state. */
+/*
+ * Per-vCPU state right after KVM_CREATE_VCPU (x86: registers, CPUID, MSRs
+ * and the boot vCPU's entry state; arm64: KVM_ARM_VCPU_INIT).
+ */
 int arch_vcpu_setup(struct vm *vm, struct vcpu *vcpu);
+
+/*
+ * Runs once after every vCPU exists and had arch_vcpu_setup, after
+ * arch_load_guest: what needs all of them (arm64: vGIC and PMU init, the
+ * device tree naming each vCPU by its MPIDR, the boot registers).
+ */
+int arch_vcpus_ready(struct vm *vm);
 
 /* Logs the registers that say where a failed vCPU was. */
 void arch_vcpu_log_state(struct vcpu *vcpu);

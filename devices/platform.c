@@ -29,9 +29,9 @@ static void debug_exit_write(void *opaque, uint64_t offset, const void *data, un
 
 static const struct io_ops debug_exit_ops = {.write = debug_exit_write};
 
-int debug_exit_register(struct vm *vm, uint16_t port)
+int debug_exit_register(struct vm *vm, struct io_bus *bus, uint64_t addr)
 {
-	return io_bus_register(&vm->pio, port, 1, &debug_exit_ops, vm);
+	return io_bus_register(bus, addr, 1, &debug_exit_ops, vm);
 }
 
 static void pvpanic_read(void *opaque, uint64_t offset, void *data, unsigned len)
@@ -59,9 +59,9 @@ static void pvpanic_write(void *opaque, uint64_t offset, const void *data, unsig
 
 static const struct io_ops pvpanic_ops = {.read = pvpanic_read, .write = pvpanic_write};
 
-int pvpanic_register(struct vm *vm, uint16_t port)
+int pvpanic_register(struct vm *vm, struct io_bus *bus, uint64_t addr)
 {
-	return io_bus_register(&vm->pio, port, 1, &pvpanic_ops, vm);
+	return io_bus_register(bus, addr, 1, &pvpanic_ops, vm);
 }
 
 static void acpi_power_read(void *opaque, uint64_t offset, void *data, unsigned len)

@@ -5,7 +5,14 @@
 # Repository root, whatever the caller's working directory.
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${REPO_ROOT}/build"
-KERNEL_DIR="${BUILD_DIR}/kernel"
+# Debian architecture of the guest kernel the scripts work on: amd64, or
+# arm64 (VMM_KERNEL_ARCH=arm64, kept apart in build/kernel-arm64).
+KERNEL_ARCH="${VMM_KERNEL_ARCH:-amd64}"
+if [[ "$KERNEL_ARCH" == amd64 ]]; then
+	KERNEL_DIR="${BUILD_DIR}/kernel"
+else
+	KERNEL_DIR="${BUILD_DIR}/kernel-${KERNEL_ARCH}"
+fi
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() {
@@ -60,3 +67,10 @@ kernel_modules_dir() { echo "${KERNEL_DIR}/root/lib/modules/$(kernel_release)"; 
 
 # Prints a content hash of the given files (for rebuild-on-change caching).
 hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# Prints the status N of the last "MARK: exit status=N" line in file $1
+# (the line a nested L1's init prints for its command); nothing when none.
+# $2 = MARK.
+l1_reported_status() {
+	sed -n "s/^$2: exit status=\([0-9]*\).*/\1/p" "$1" 2>/dev/null | tail -n1
+}

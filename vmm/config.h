@@ -24,6 +24,7 @@ struct vm_config {
 	bool rng;
 	const char *control_path;
 	const char *extract_vmlinux_path; /* --extract-vmlinux: write the ELF and exit */
+	const char *dump_dtb_path;	  /* --dump-dtb: the guest's device tree (arm64) */
 	bool trace_vhost_user;		  /* --trace vhost-user: decoded messages to stderr */
 	const char *trace_file;		  /* --trace-file: the same as JSON lines */
 	bool stats;

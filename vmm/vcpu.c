@@ -65,7 +65,7 @@ int vcpus_create(struct vm *vm)
 		if (err)
 			return err;
 	}
-	return 0;
+	return arch_vcpus_ready(vm);
 }
 
 static void vcpu_handle_io(struct vcpu *vcpu)

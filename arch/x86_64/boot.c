@@ -244,6 +244,10 @@ int arch_load_guest(struct vm *vm)
 
 	if (!bp)
 		return -EFAULT;
+	if (vm->cfg->dump_dtb_path) {
+		log_error("boot", "--dump-dtb: x86_64 guests get ACPI tables, not a device tree");
+		return -ENOTSUP;
+	}
 	memset(bp, 0, sizeof(*bp));
 	r = load_kernel(vm, bp, &ki);
 	if (r)

@@ -10,7 +10,7 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-#define PVPANIC_PORT 0x505
+#define TEST_PVPANIC_PORT 0x505
 #define SLEEP_CONTROL 0x600
 #define PVPANIC_CRASH_LOADED 2
 #define SLP_EN 0x20
@@ -35,12 +35,12 @@ START_TEST(guest_loops_give_bounded_lines)
 
 	ck_assert_ptr_nonnull(vm);
 	ck_assert_int_eq(test_vm_init(vm, &ram, 1), 0);
-	ck_assert_int_eq(pvpanic_register(vm, PVPANIC_PORT), 0);
+	ck_assert_int_eq(pvpanic_register(vm, &vm->pio, TEST_PVPANIC_PORT), 0);
 	ck_assert_int_eq(acpi_power_register(vm, &power, &ports), 0);
 	saved = test_stderr_begin();
 	ck_assert_int_ge(saved, 0);
 	for (int i = 0; i < 1000; i++) {
-		guest_out(vm, PVPANIC_PORT, PVPANIC_CRASH_LOADED);
+		guest_out(vm, TEST_PVPANIC_PORT, PVPANIC_CRASH_LOADED);
 		guest_out(vm, SLEEP_CONTROL, SLP_EN | 3 << 2); /* S3: not offered */
 	}
 	lines = test_stderr_end(saved);
