@@ -6,6 +6,8 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${REPO_ROOT}/build"
 KERNEL_DIR="${BUILD_DIR}/kernel"
+# QEMU 10 from bookworm-backports, unpacked by tools/fetch-qemu10.
+QEMU10_DIR="${BUILD_DIR}/qemu10"
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() {
@@ -57,6 +59,9 @@ kernel_release() {
 # Paths of the fetched kernel image and its module tree.
 kernel_image() { echo "${KERNEL_DIR}/root/boot/vmlinuz-$(kernel_release)"; }
 kernel_modules_dir() { echo "${KERNEL_DIR}/root/lib/modules/$(kernel_release)"; }
+
+# Path of the unpacked QEMU 10's system emulator.
+qemu10_binary() { echo "${QEMU10_DIR}/root/usr/bin/qemu-system-x86_64"; }
 
 # Prints a content hash of the given files (for rebuild-on-change caching).
 hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
