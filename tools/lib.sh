@@ -37,8 +37,9 @@ in_l1() { [[ "${VMM_IN_L1:-0}" == 1 ]]; }
 # Prints why a nested L2 guest died, when it triple-faulted. Under the L1's
 # TCG-emulated SVM this happens now and then to guests that run fine
 # otherwise, QEMU's as well as ours (the same emulation sometimes crashes
-# the L1 kernel itself, which tools/nested/run retries); boot tests retry
-# such a test once, saying so. On real KVM it is never excused.
+# the L1 kernel itself, which tools/nested/run counts); boot tests retry
+# such a test once, saying so in a "RETRY" line that the harness's ledger
+# counts. On real KVM it is never excused.
 # $1 = the VMM's stderr, $2 = the guest's output.
 nested_guest_triple_faulted() {
 	in_l1 || return 1
@@ -48,6 +49,31 @@ nested_guest_triple_faulted() {
 	else
 		echo "the guest triple-faulted before its init (nested L2)"
 	fi
+}
+
+# Tells tools/nested/run, outside L1, how far a suite got: "start CASE"
+# before a case, "done CASE PASSED FAILED" (verdicts) after it. The lines
+# leave on a serial port, so they reach the host even when L1 is lost a
+# moment later. Does nothing outside the harness's L1.
+suite_progress() {
+	[[ -n "${VMM_L1_PROGRESS:-}" ]] || return 0
+	echo "VMM-PROGRESS: $*" >>"$VMM_L1_PROGRESS" 2>/dev/null || true
+}
+
+# Replaces this process with tools/nested/run running suite $1 in L1, one
+# L1 session for all its cases unless one is lost: $2 = seconds per case,
+# then the suite's command, "--", and its cases (appended to the command).
+exec_nested_suite() {
+	local suite="$1" case_timeout="$2" cmd=() cases=() name
+	shift 2
+	while (($#)) && [[ "$1" != -- ]]; do
+		cmd+=("$1")
+		shift
+	done
+	shift
+	for name in "$@"; do cases+=(--case "$name"); done
+	exec "${REPO_ROOT}/tools/nested/run" --suite "$suite" --case-timeout "$case_timeout" \
+		"${cases[@]}" -- "${cmd[@]}"
 }
 
 # Prints the Debian kernel release fetched by tools/fetch-kernel.
