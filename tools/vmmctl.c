@@ -1,14 +1,17 @@
 /*
  * vmmctl: talks to a running VMM's control socket (--control PATH).
  *   vmmctl SOCKET COMMAND...   each COMMAND is a word (status, pause,
- *                              resume, quit) or a raw JSON object line
+ *                              resume, quit, screenshot [FILE.png]) or a
+ *                              raw JSON object line
  * Prints each reply line; exits 0 when every reply had "ok":true, 1 when
  * one did not, 2 on usage or connection errors.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -87,13 +90,69 @@ static int run_command(int fd, const char *arg)
 	return strstr(reply, "\"ok\":true") ? 0 : 1;
 }
 
+static const char help_text[] =
+    "usage: vmmctl SOCKET COMMAND...\n"
+    "Sends each COMMAND to a running VMM's control socket (vmm --control SOCKET)\n"
+    "and prints each reply line.\n"
+    "\n"
+    "  status               state of the VM and of each device\n"
+    "  pause                park the vCPUs and stop every vhost-user ring\n"
+    "  resume               restart the rings and the vCPUs\n"
+    "  screenshot [FILE]    write the first GPU's scanout 0 as PNG to FILE\n"
+    "                       (default screenshot.png in the current directory)\n"
+    "  quit                 stop the VM (the VMM exits with status 0)\n"
+    "  '{\"cmd\":...}'       any request as a raw JSON line\n"
+    "\n"
+    "Exit status: 0 when every reply had \"ok\":true, 1 when one did not,\n"
+    "2 on usage or connection errors.\n";
+
+/* "screenshot [FILE]" as the JSON request, the path made absolute for the VMM. */
+static int screenshot_request(char *line, size_t size, const char *file)
+{
+	char abs[PATH_MAX], cwd[PATH_MAX];
+
+	if (file[0] == '/')
+		snprintf(abs, sizeof(abs), "%s", file);
+	else if (!getcwd(cwd, sizeof(cwd)) ||
+		 snprintf(abs, sizeof(abs), "%s/%s", cwd, file) >= (int)sizeof(abs))
+		return -ENAMETOOLONG;
+	if (strpbrk(abs, "\"\\\n"))
+		return -EINVAL;
+	if (snprintf(line, size, "{\"cmd\":\"screenshot\",\"path\":\"%s\"}", abs) >= (int)size)
+		return -E2BIG;
+	return 0;
+}
+
+/* Runs argv[*i] (and a screenshot's FILE after it); the worst status so far. */
+static int run_arg(int fd, int argc, char **argv, int *i)
+{
+	char line[PATH_MAX + 64];
+	const char *file = "screenshot.png";
+	int err;
+
+	if (strcmp(argv[*i], "screenshot"))
+		return run_command(fd, argv[*i]);
+	if (*i + 1 < argc && argv[*i + 1][0] != '{' && strchr(argv[*i + 1], '.'))
+		file = argv[++*i];
+	err = screenshot_request(line, sizeof(line), file);
+	if (err) {
+		fprintf(stderr, "vmmctl: screenshot %s: %s\n", file, strerror(-err));
+		return 2;
+	}
+	return run_command(fd, line);
+}
+
 int main(int argc, char **argv)
 {
 	int fd, status = 0;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(help_text, stdout);
+		return 0;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: vmmctl SOCKET COMMAND...  (status, pause, resume, quit, "
-				"or a JSON line)\n");
+		fprintf(stderr, "usage: vmmctl SOCKET COMMAND...  (status, pause, resume, "
+				"screenshot [FILE], quit, or a JSON line; --help)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -103,7 +162,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 2; i < argc && status < 2; i++) {
-		int r = run_command(fd, argv[i]);
+		int r = run_arg(fd, argc, argv, &i);
 		if (r > status)
 			status = r;
 	}
