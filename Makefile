@@ -105,7 +105,8 @@ SUITES := \
 	"boot:tests/boot/run" \
 	"boot-vhost-user:tests/boot/vhost_user" \
 	"boot-hostile:tests/boot/hostile" \
-	"boot-gpu-shmem:tests/boot/gpu_shmem"
+	"boot-gpu-shmem:tests/boot/gpu_shmem" \
+	"try:tests/try/run"
 
 check: deps
 	$(MAKE) -s all guest-programs
@@ -118,6 +119,12 @@ bench: deps
 demo: deps
 	$(MAKE) all guest-programs
 	tools/demo
+
+# The vmm(1) page; its one source is hand-written roff.
+MANDIR ?= /usr/local/share/man
+.PHONY: man
+man:
+	install -D -m 644 doc/vmm.1 $(DESTDIR)$(MANDIR)/man1/vmm.1
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
