@@ -36,13 +36,16 @@ static void fill(unsigned char *p, uint64_t off, size_t len, unsigned seed)
 		p[i] = pattern_byte(off + i, seed);
 }
 
+/* A short transfer counts as an I/O error (errno stays 0 otherwise). */
 static int full_pwrite(int fd, const void *p, size_t len, uint64_t off)
 {
+	errno = EIO;
 	return pwrite(fd, p, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
 
 static int full_pread(int fd, void *p, size_t len, uint64_t off)
 {
+	errno = EIO;
 	return pread(fd, p, len, (off_t)off) == (ssize_t)len ? 0 : -1;
 }
 
@@ -102,6 +105,8 @@ static int cmd_pattern(struct disk *d)
 		if (len > d->bytes)
 			continue;
 		for (unsigned p = 0; p < 4; p++) {
+			if (places[p] + len > d->bytes)
+				continue;
 			if (pattern_at(d, places[p], len, 0x51 + i * 4 + p) < 0)
 				return 1;
 			n++;

@@ -278,14 +278,32 @@ pause_cycles() {
 	fi
 }
 
+# Writes $2 to sysfs file $1 in the background: a driver stuck on a device
+# that never answers must not hang the run. Sets why on failure.
+sysfs_write() {
+	sh -c "echo $2 >$1" 2>/tmp/sysfs.err &
+	wpid=$!
+	for _ in $(seq 300); do
+		kill -0 $wpid 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 $wpid 2>/dev/null; then
+		why="hung for 30 s (the driver waits for the device)"
+		return 1
+	fi
+	wait $wpid && return 0
+	why="failed: $(cat /tmp/sysfs.err)"
+	return 1
+}
+
 reset_cycles() {
 	drv=/sys/bus/virtio/drivers/$(basename "$(readlink "$VDEV/driver")")
 	[ -e "$VDEV/driver" ] || { step "reset x$reset" SKIP "no driver bound" && return; }
 	name=$(basename "$VDEV")
 	i=0
 	while [ $i -lt "$reset" ]; do
-		echo "$name" >"$drv/unbind" || { step "reset x$reset" FAIL "cycle $i: unbind" && return; }
-		echo "$name" >"$drv/bind" || { step "reset x$reset" FAIL "cycle $i: bind (the device did not come back)" && return; }
+		sysfs_write "$drv/unbind" "$name" || { step "reset x$reset" FAIL "cycle $i: unbind (device reset) $why" && return; }
+		sysfs_write "$drv/bind" "$name" || { step "reset x$reset" FAIL "cycle $i: bind (the device did not come back) $why" && return; }
 		for _ in $(seq 50); do driver_ok && break; sleep 0.1; done
 		driver_ok || { step "reset x$reset" FAIL "cycle $i: no DRIVER_OK after rebind" && return; }
 		quick_check || { step "reset x$reset" FAIL "cycle $i: the device does not work after the reset: $(tail -n1 /tmp/out)" && return; }
