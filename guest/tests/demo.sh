@@ -43,7 +43,8 @@ SH
 chmod 755 /bin/screenshot
 
 if [ "$where" = l1 ]; then
-	at="inside the nested L1 guest (this machine has no usable KVM), so reach them from there"
+	at="inside the nested L1 guest, since this machine has no usable KVM: out of
+    reach from the host's own shell, so use 'screenshot' here"
 else
 	at="on the machine that runs the VMM"
 fi
