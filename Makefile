@@ -116,8 +116,8 @@ bench: deps
 	$(MAKE) all guest-programs
 	tools/bench
 
-demo: deps
-	$(MAKE) all guest-programs
+# tools/demo installs, fetches and builds itself, with a progress line each.
+demo:
 	tools/demo
 
 # The vmm(1) page; its one source is hand-written roff.
