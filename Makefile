@@ -157,7 +157,8 @@ SUITES := \
 	"boot-vhost-user:tests/boot/vhost_user" \
 	"boot-hostile:tests/boot/hostile" \
 	"boot-gpu-shmem:tests/boot/gpu_shmem" \
-	"boot-aarch64:tests/boot/run-aarch64"
+	"boot-aarch64:tests/boot/run-aarch64" \
+	"try:tests/try/run"
 
 check: deps
 	$(MAKE) -s all guest-programs
@@ -167,9 +168,15 @@ bench: deps
 	$(MAKE) all guest-programs
 	tools/bench
 
-demo: deps
-	$(MAKE) all guest-programs
+# tools/demo installs, fetches and builds itself, with a progress line each.
+demo:
 	tools/demo
+
+# The vmm(1) page; its one source is hand-written roff.
+MANDIR ?= /usr/local/share/man
+.PHONY: man
+man:
+	install -D -m 644 doc/vmm.1 $(DESTDIR)$(MANDIR)/man1/vmm.1
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
