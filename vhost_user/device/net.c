@@ -38,6 +38,7 @@
 struct net_args {
 	uint8_t mac[6];
 	bool mac_set;
+	unsigned pairs; /* queues=N: rx/tx pairs offered (MQ when above 1); 0 = 1 */
 };
 _Static_assert(sizeof(struct net_args) <= VU_TYPE_ARGS_MAX, "net keys outgrow vu_spec");
 
@@ -85,6 +86,13 @@ static int net_parse_key(void *args, const char *key, const char *value, char *e
 {
 	struct net_args *a = args;
 
+	if (!strcmp(key, "queues")) {
+		if (!vu_parse_uint(value, 1, NET_MAX_PAIRS, &a->pairs))
+			return 0;
+		snprintf(err, n, "bad value for key 'queues': '%s' (want 1..%u pairs)", value,
+			 NET_MAX_PAIRS);
+		return -EINVAL;
+	}
 	if (strcmp(key, "mac"))
 		return -ENOENT;
 	if (parse_mac(value, a->mac)) {
@@ -178,13 +186,23 @@ static int backend_pairs(struct vu_device *dev, unsigned *pairs, char *err, size
 	return 0;
 }
 
+/*
+ * Pairs offered: what queues=N asks for (default one), never more than the
+ * back-end's queues allow. Not its count alone: DPDK reports 128 queues
+ * whatever its port has, and a driver that sets up pairs nobody polls has
+ * its frames on them go nowhere.
+ */
 static int net_setup(struct vu_device *dev, unsigned ordinal, char *err, size_t n)
 {
-	unsigned pairs = dev->fe.num_queues / 2;
+	const struct net_args *a = (const void *)dev->spec.type_args;
+	unsigned pairs = dev->fe.num_queues / 2, want = a->pairs ? a->pairs : 1;
 	int r = 0;
 
-	if (pairs > NET_MAX_PAIRS)
-		pairs = NET_MAX_PAIRS;
+	if (want > pairs) {
+		snprintf(err, n, "queues=%u but the back-end has queues for %u pairs", want, pairs);
+		return -EINVAL;
+	}
+	pairs = want;
 	if (vhost_user_frontend_has_protocol(&dev->fe, VHOST_USER_PROTOCOL_F_CONFIG))
 		r = backend_pairs(dev, &pairs, err, n);
 	else
@@ -192,6 +210,8 @@ static int net_setup(struct vu_device *dev, unsigned ordinal, char *err, size_t 
 	dev->nqueues = 2 * pairs + 1;
 	dev->nlocal_queues = 1;
 	dev->local_features |= NET_CTRL_FEATURES;
+	if (pairs == 1)
+		dev->local_features &= ~BIT(VIRTIO_NET_F_MQ); /* one pair: nothing to steer */
 	return r;
 }
 
@@ -532,7 +552,7 @@ static vu_takeover_serve_fn pick_net(const struct vu_device *dev, unsigned q)
 
 const struct vu_type_ops vu_net_ops = {
     .id = VIRTIO_ID_NET,
-    .keys = "mac=XX:XX:XX:XX:XX:XX",
+    .keys = "mac=XX:XX:XX:XX:XX:XX, queues=N",
     .parse_key = net_parse_key,
     .setup = net_setup,
     .create = net_create,
