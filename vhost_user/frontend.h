@@ -72,6 +72,13 @@ struct vhost_user_frontend {
 	uint64_t acked_features;    /* last SET_FEATURES, without PROTOCOL_FEATURES */
 	uint64_t protocol_offered;  /* GET_PROTOCOL_FEATURES */
 	uint64_t protocol_features; /* the subset we acked */
+	/*
+	 * Protocol features the caller uses itself and wants acked besides the
+	 * frontend's own (the checker: CONFIGURE_MEM_SLOTS; a snapshot:
+	 * DEVICE_STATE). Set before the handshake; vhost_user_frontend_init
+	 * clears it.
+	 */
+	uint64_t protocol_extra;
 	unsigned backend_queue_num; /* GET_QUEUE_NUM, or the type's minimum */
 	unsigned num_queues;	    /* usable: min(backend_queue_num, MAX_QUEUES) */
 
@@ -161,6 +168,9 @@ int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path
  * and num_queues are valid. Returns 0 or -errno (logged, names the step).
  */
 int vhost_user_frontend_handshake(struct vhost_user_frontend *fe);
+
+/* The protocol features fe acks when offered: its own and protocol_extra. */
+uint64_t vhost_user_frontend_wanted_protocol(const struct vhost_user_frontend *fe);
 
 static inline bool vhost_user_frontend_has_protocol(const struct vhost_user_frontend *fe,
 						    unsigned bit)

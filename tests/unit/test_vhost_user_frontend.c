@@ -361,6 +361,57 @@ START_TEST(legacy_backend)
 }
 END_TEST
 
+/* Only what the frontend uses is acked; a caller's own additions go with it. */
+START_TEST(acks_only_what_it_uses)
+{
+	const uint64_t unused = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE) |
+				BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+				BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
+				BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER);
+	struct fixture fx;
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= unused | BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE);
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_uint_eq(fx.fe.protocol_features & unused, 0);
+	ck_assert(vhost_user_frontend_has_protocol(&fx.fe, VHOST_USER_PROTOCOL_F_RESET_DEVICE));
+	finish(&fx);
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= unused;
+	start(&fx);
+	fx.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_uint_eq(fx.fe.protocol_features & unused,
+			  BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE));
+	finish(&fx);
+}
+END_TEST
+
+/* RESET_DEVICE goes out at a reset only when negotiated. */
+START_TEST(reset_sends_reset_device_when_negotiated)
+{
+	bool sent;
+
+	for (int with = 0; with < 2; with++) {
+		struct fixture fx;
+
+		default_backend(&fx.fb);
+		if (with)
+			fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE);
+		start(&fx);
+		ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+		ck_assert_int_eq(vhost_user_frontend_reset(&fx.fe), 0);
+		finish(&fx);
+		sent = false;
+		for (unsigned i = 0; i < fx.fb.nseen; i++)
+			sent |= fx.fb.seen[i] == VHOST_USER_RESET_DEVICE;
+		ck_assert_int_eq(sent, with);
+	}
+}
+END_TEST
+
 START_TEST(device_types)
 {
 	struct vhost_user_type fallback;
@@ -395,6 +446,8 @@ static Suite *frontend_suite(void)
 	tcase_add_test(tc, vring_checks);
 	tcase_add_test(tc, backend_requests_served_and_refused);
 	tcase_add_test(tc, legacy_backend);
+	tcase_add_test(tc, acks_only_what_it_uses);
+	tcase_add_test(tc, reset_sends_reset_device_when_negotiated);
 	tcase_add_test(tc, device_types);
 	suite_add_tcase(s, tc);
 	return s;

@@ -213,6 +213,11 @@ void vu_dev_reset(void *opaque)
 		vu_fail_device(dev, "SET_STATUS at reset failed");
 		return;
 	}
+	/* The back-end drops its own state too, when it can say so (RESET_DEVICE). */
+	if (dev->state != VU_DEV_IDLE && vhost_user_frontend_reset(&dev->fe)) {
+		vu_fail_device(dev, "RESET_DEVICE at reset failed");
+		return;
+	}
 	dev->state = VU_DEV_IDLE;
 	dev->driver_features = 0;
 	dev->config_cached = false;
