@@ -249,4 +249,17 @@ int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd);
 int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
 					 unsigned max, unsigned *nregions);
 
+/*
+ * DEVICE_STATE (needs the protocol feature, else -ENOTSUP), with every ring
+ * stopped: SET_DEVICE_STATE_FD(save or load, phase stopped) hands the
+ * back-end one end of a pipe (or the frontend uses the fd the back-end
+ * returns), the state streams to EOF, then CHECK_DEVICE_STATE must say 0.
+ * The pipe is non-blocking and read or written as the back-end goes, so a
+ * full pipe cannot deadlock either side; the whole transfer is bounded by
+ * fe->timeout_ms. save_state returns the state in *data (malloc'd).
+ * Returns 0 or -errno (logged, naming the request and the field).
+ */
+int vhost_user_frontend_save_state(struct vhost_user_frontend *fe, uint8_t **data, size_t *len);
+int vhost_user_frontend_load_state(struct vhost_user_frontend *fe, const uint8_t *data, size_t len);
+
 #endif
