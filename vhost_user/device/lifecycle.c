@@ -103,7 +103,7 @@ static int configure_backend(struct vu_device *dev, uint64_t features, bool resu
 	if (!err && dev->spec.ops->start && !resuming)
 		err = dev->spec.ops->start(dev);
 	if (!err)
-		err = start_rings(dev, resuming);
+		err = start_rings(dev, resuming || dev->restoring);
 	if (!err)
 		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
 	/*
