@@ -39,7 +39,7 @@ CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 # vhost-user protocol library, the display, the vhost-user device, arch/,
 # and the VMM's top (main, command line, control socket, device list).
 VMM_TOP := vmm/main.c vmm/cli.c vmm/control.c vmm/control_request.c vmm/devices.c \
-	vmm/console.c
+	vmm/console.c vmm/snapshot.c
 BASE_SRCS := $(filter-out $(VMM_TOP),$(wildcard vmm/*.c))
 PROTOCOL_SRCS := $(wildcard vhost_user/*.c)
 CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c \
@@ -128,7 +128,8 @@ SUITES := \
 	"boot:tests/boot/run" \
 	"boot-vhost-user:tests/boot/vhost_user" \
 	"boot-hostile:tests/boot/hostile" \
-	"boot-gpu-shmem:tests/boot/gpu_shmem"
+	"boot-gpu-shmem:tests/boot/gpu_shmem" \
+	"boot-snapshot:tests/boot/snapshot"
 
 check: deps
 	$(MAKE) -s all guest-programs
