@@ -30,11 +30,13 @@ static int open_transfer(struct vhost_user_frontend *fe, uint32_t direction, int
 
 	if (!vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_DEVICE_STATE))
 		return -ENOTSUP;
-	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return vu_fail_errno(fe, VHOST_USER_SET_DEVICE_STATE_FD, "pipe", -errno);
 	/* Save: the back-end writes (pipefd[1]); load: it reads (pipefd[0]). */
 	theirs = direction == VHOST_USER_DEVICE_STATE_SAVE ? pipefd[1] : pipefd[0];
 	*mine = direction == VHOST_USER_DEVICE_STATE_SAVE ? pipefd[0] : pipefd[1];
+	/* Only our end: the back-end's end stays blocking, as it expects. */
+	fcntl(*mine, F_SETFL, O_NONBLOCK);
 	err = vu_call_fds(fe, VHOST_USER_SET_DEVICE_STATE_FD, &st, sizeof(st), &theirs, 1, &spec,
 			  &reply, &returned);
 	close(theirs);
@@ -95,11 +97,11 @@ int vhost_user_frontend_save_state(struct vhost_user_frontend *fe, uint8_t **dat
 		ssize_t r;
 
 		if (*len == cap) {
-			uint8_t *more = cap < DEVICE_STATE_MAX ? realloc(*data, cap ? cap * 2 : 65536)
-							       : NULL;
+			uint8_t *more =
+			    cap < DEVICE_STATE_MAX ? realloc(*data, cap ? cap * 2 : 65536) : NULL;
 			if (!more) {
-				err = vu_fail_errno(fe, VHOST_USER_SET_DEVICE_STATE_FD, "state size",
-						    -EFBIG);
+				err = vu_fail_errno(fe, VHOST_USER_SET_DEVICE_STATE_FD,
+						    "state size", -EFBIG);
 				break;
 			}
 			*data = more;
