@@ -68,8 +68,8 @@ static bool check_machine(struct vm *vm, struct vm_devices *devs, struct snap_re
 
 		if (snap_get_blob(rd, "device name", name, sizeof(name)) &&
 		    strncmp(name, here, sizeof(name)))
-			snap_fail(rd, "device name", "device %u is %.23s in the snapshot, %s here", i,
-				  name, here);
+			snap_fail(rd, "device name", "device %u is %.23s in the snapshot, %s here",
+				  i, name, here);
 		snap_expect_u32(rd, "device type", vu_device_type_id(devs->vhost_user[i]));
 	}
 	return snap_reader_done(rd);
@@ -242,8 +242,12 @@ static bool load_memory(struct vm *vm, struct vm_devices *devs, unsigned i, stru
 	(void)i;
 	for (unsigned k = 0; k < vm->mem.nregions; k++) {
 		snprintf(name, sizeof(name), "ram%u", k);
-		if (snap_dir_load_ram(d, name, &vm->mem.regions[k], rd))
-			return rd->failed ? false : snap_fail(rd, name, "%s", d->err);
+		if (snap_dir_load_ram(d, name, &vm->mem.regions[k], rd)) {
+			/* d->err already names the part; keep it as the one line. */
+			snprintf(rd->err, sizeof(rd->err), "%s", d->err);
+			rd->failed = true;
+			return false;
+		}
 	}
 	return true;
 }
