@@ -18,7 +18,6 @@ struct vm_devices {
 	unsigned nvhost_user;
 	struct vhost_user_trace trace; /* --trace / --trace-file, shared by the devices */
 	bool trace_open;
-	void *restore_ctx; /* vmm/snapshot.c: the snapshot being restored, or NULL */
 };
 
 /*

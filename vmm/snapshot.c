@@ -203,13 +203,20 @@ int vm_snapshot_save(struct vm *vm, struct vm_devices *devs, const char *path,
 	return r;
 }
 
-/* Reads state part name and runs load over it; every failure lands in err. */
-typedef bool (*part_loader)(struct vm *vm, struct vm_devices *devs, unsigned index,
-			    struct snap_reader *rd);
+/* What a restore works on. */
+struct restore {
+	struct vm *vm;
+	struct vm_devices *devs;
+	struct snap_dir *dir;
+};
 
-static int load_part(struct snap_dir *d, const char *name, part_loader load, struct vm *vm,
-		     struct vm_devices *devs, unsigned index, char *err, size_t n)
+/* Reads state part name and runs load over it; every failure lands in err. */
+typedef bool (*part_loader)(struct restore *rs, unsigned index, struct snap_reader *rd);
+
+static int load_part(struct restore *rs, const char *name, part_loader load, unsigned index,
+		     char *err, size_t n)
 {
+	struct snap_dir *d = rs->dir;
 	struct snap_reader rd;
 	uint8_t *data;
 	size_t len;
@@ -220,7 +227,7 @@ static int load_part(struct snap_dir *d, const char *name, part_loader load, str
 		return r;
 	}
 	snap_reader_init(&rd, name, data, len);
-	if (!load(vm, devs, index, &rd) || !snap_reader_done(&rd)) {
+	if (!load(rs, index, &rd) || !snap_reader_done(&rd)) {
 		snprintf(err, n, "%s", rd.err);
 		r = -EINVAL;
 	}
@@ -228,15 +235,16 @@ static int load_part(struct snap_dir *d, const char *name, part_loader load, str
 	return r;
 }
 
-static bool load_machine(struct vm *vm, struct vm_devices *devs, unsigned i, struct snap_reader *rd)
+static bool load_machine(struct restore *rs, unsigned i, struct snap_reader *rd)
 {
 	(void)i;
-	return check_machine(vm, devs, rd);
+	return check_machine(rs->vm, rs->devs, rd);
 }
 
-static bool load_memory(struct vm *vm, struct vm_devices *devs, unsigned i, struct snap_reader *rd)
+static bool load_memory(struct restore *rs, unsigned i, struct snap_reader *rd)
 {
-	struct snap_dir *d = (struct snap_dir *)devs->restore_ctx;
+	struct vm *vm = rs->vm;
+	struct snap_dir *d = rs->dir;
 	char name[16];
 
 	(void)i;
@@ -252,42 +260,39 @@ static bool load_memory(struct vm *vm, struct vm_devices *devs, unsigned i, stru
 	return true;
 }
 
-static bool load_vcpu(struct vm *vm, struct vm_devices *devs, unsigned i, struct snap_reader *rd)
+static bool load_vcpu(struct restore *rs, unsigned i, struct snap_reader *rd)
 {
-	(void)devs;
-	return arch_vcpu_load(&vm->vcpus[i], rd) == 0;
+	return arch_vcpu_load(&rs->vm->vcpus[i], rd) == 0;
 }
 
-static bool load_platform(struct vm *vm, struct vm_devices *devs, unsigned i,
-			  struct snap_reader *rd)
+static bool load_platform(struct restore *rs, unsigned i, struct snap_reader *rd)
 {
-	(void)devs, (void)i;
-	return arch_vm_load(vm, rd) == 0;
+	(void)i;
+	return arch_vm_load(rs->vm, rd) == 0;
 }
 
-static bool load_pci(struct vm *vm, struct vm_devices *devs, unsigned i, struct snap_reader *rd)
+static bool load_pci(struct restore *rs, unsigned i, struct snap_reader *rd)
 {
-	(void)vm, (void)i;
-	return snap_get_u32(rd, "config address", &devs->bus.config_address) &&
-	       pci_function_load(&devs->bus.host_bridge, rd);
+	(void)i;
+	return snap_get_u32(rd, "config address", &rs->devs->bus.config_address) &&
+	       pci_function_load(&rs->devs->bus.host_bridge, rd);
 }
 
-static bool load_rng(struct vm *vm, struct vm_devices *devs, unsigned i, struct snap_reader *rd)
+static bool load_rng(struct restore *rs, unsigned i, struct snap_reader *rd)
 {
-	(void)vm, (void)i;
-	return virtio_rng_load(devs->rng, rd);
+	(void)i;
+	return virtio_rng_load(rs->devs->rng, rd);
 }
 
-static bool load_vu(struct vm *vm, struct vm_devices *devs, unsigned i, struct snap_reader *rd)
+static bool load_vu(struct restore *rs, unsigned i, struct snap_reader *rd)
 {
-	struct snap_dir *d = (struct snap_dir *)devs->restore_ctx;
-	struct vu_device *dev = devs->vhost_user[i];
+	struct snap_dir *d = rs->dir;
+	struct vu_device *dev = rs->devs->vhost_user[i];
 	char name[SNAP_NAME_MAX];
 	uint8_t *state = NULL;
 	size_t len = 0;
 	bool ok;
 
-	(void)vm;
 	snprintf(name, sizeof(name), "vu-%s.state", vu_device_name(dev));
 	if (snap_dir_find(d, name) && snap_dir_read(d, name, &state, &len))
 		return snap_fail(rd, "device state", "%s", d->err);
@@ -296,17 +301,16 @@ static bool load_vu(struct vm *vm, struct vm_devices *devs, unsigned i, struct s
 	return ok;
 }
 
-static int restore_devices(struct snap_dir *d, struct vm *vm, struct vm_devices *devs, char *err,
-			   size_t n)
+static int restore_devices(struct restore *rs, char *err, size_t n)
 {
 	char name[SNAP_NAME_MAX];
-	int r = load_part(d, "pci", load_pci, vm, devs, 0, err, n);
+	int r = load_part(rs, "pci", load_pci, 0, err, n);
 
-	if (!r && devs->rng)
-		r = load_part(d, "rng", load_rng, vm, devs, 0, err, n);
-	for (unsigned i = 0; i < devs->nvhost_user && !r; i++) {
-		snprintf(name, sizeof(name), "vu-%s", vu_device_name(devs->vhost_user[i]));
-		r = load_part(d, name, load_vu, vm, devs, i, err, n);
+	if (!r && rs->devs->rng)
+		r = load_part(rs, "rng", load_rng, 0, err, n);
+	for (unsigned i = 0; i < rs->devs->nvhost_user && !r; i++) {
+		snprintf(name, sizeof(name), "vu-%s", vu_device_name(rs->devs->vhost_user[i]));
+		r = load_part(rs, name, load_vu, i, err, n);
 	}
 	return r;
 }
@@ -323,22 +327,23 @@ int vm_snapshot_restore(struct vm *vm, struct vm_devices *devs, const char *path
 		snap_dir_close(&d);
 		return r;
 	}
-	devs->restore_ctx = &d;
-	r = load_part(&d, "machine", load_machine, vm, devs, 0, err, n);
+	struct restore rs = {.vm = vm, .devs = devs, .dir = &d};
+
+	/* Devices last: their rings start on RAM, vCPUs and interrupt state already in place. */
+	r = load_part(&rs, "machine", load_machine, 0, err, n);
 	if (!r)
-		r = load_part(&d, "memory", load_memory, vm, devs, 0, err, n);
+		r = load_part(&rs, "memory", load_memory, 0, err, n);
 	for (unsigned i = 0; i < vm->ncpus && !r; i++) {
 		snprintf(name, sizeof(name), "vcpu%u", i);
-		r = load_part(&d, name, load_vcpu, vm, devs, i, err, n);
+		r = load_part(&rs, name, load_vcpu, i, err, n);
 	}
 	if (!r)
-		r = load_part(&d, "platform", load_platform, vm, devs, 0, err, n);
+		r = load_part(&rs, "platform", load_platform, 0, err, n);
 	if (!r) {
 		pthread_mutex_lock(&vm->dev_lock);
-		r = restore_devices(&d, vm, devs, err, n);
+		r = restore_devices(&rs, err, n);
 		pthread_mutex_unlock(&vm->dev_lock);
 	}
-	devs->restore_ctx = NULL;
 	snap_dir_close(&d);
 	return r;
 }
