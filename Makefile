@@ -108,6 +108,7 @@ boot-test: all guest-programs
 	tests/boot/vhost_user
 	tests/boot/hostile
 	tests/boot/gpu_shmem
+	tests/boot/snapshot
 
 # Every suite prints "N passed, N failed"; tools/run-suites totals them.
 SUITES := \
