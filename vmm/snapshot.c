@@ -11,6 +11,7 @@
 #include "virtio/rng.h"
 #include "vmm/clock.h"
 #include "vmm/devices.h"
+#include "vmm/log.h"
 #include "vmm/snapfmt.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -217,6 +218,7 @@ static int load_part(struct restore *rs, const char *name, part_loader load, uns
 		     char *err, size_t n)
 {
 	struct snap_dir *d = rs->dir;
+	uint64_t start = monotonic_ns();
 	struct snap_reader rd;
 	uint8_t *data;
 	size_t len;
@@ -232,6 +234,8 @@ static int load_part(struct restore *rs, const char *name, part_loader load, uns
 		r = -EINVAL;
 	}
 	free(data);
+	log_debug("snapshot", "part %s loaded in %.1f ms", name,
+		  (double)(monotonic_ns() - start) / 1e6);
 	return r;
 }
 
