@@ -67,7 +67,8 @@ static bool replay_queues(struct virtio_pci *t, struct snap_reader *rd)
 		if (enabled)
 			wr(t, VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
 		if (t->queues[i].enabled != !!enabled)
-			return snap_fail(rd, "queue enabled", "queue %u refused its saved rings", i);
+			return snap_fail(rd, "queue enabled", "queue %u refused its saved rings",
+					 i);
 	}
 	return true;
 }
@@ -107,9 +108,9 @@ bool virtio_pci_load(struct virtio_pci *t, struct snap_reader *rd)
 	if (status)
 		wr(t, VIRTIO_PCI_COMMON_STATUS, status, 1);
 	if (t->status != status)
-		return snap_fail(rd, "status", "0x%x in the snapshot, 0x%x after replay%s", status,
-				 t->status,
-				 t->status & VIRTIO_CONFIG_S_NEEDS_RESET ? " (activation failed)" : "");
+		return snap_fail(
+		    rd, "status", "0x%x in the snapshot, 0x%x after replay%s", status, t->status,
+		    t->status & VIRTIO_CONFIG_S_NEEDS_RESET ? " (activation failed)" : "");
 	t->config_generation = generation;
 	t->isr = isr;
 	t->queue_select = select;

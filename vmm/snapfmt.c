@@ -490,8 +490,9 @@ int snap_dir_load_ram(struct snap_dir *d, const char *name, const struct mem_reg
 	if (!p || p->kind != SNAP_PART_RAM)
 		return fail(d, -ENOENT, "part %s: missing from the manifest", name);
 	if (p->size != r->size)
-		return fail(d, -EINVAL, "part %s: memory size is %llu bytes in the snapshot, %llu here",
-			    name, (unsigned long long)p->size, (unsigned long long)r->size);
+		return fail(d, -EINVAL,
+			    "part %s: memory size is %llu bytes in the snapshot, %llu here", name,
+			    (unsigned long long)p->size, (unsigned long long)r->size);
 	fd = openat(d->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(d, -errno, "part %s: cannot open: %s", name, strerror(errno));
@@ -500,7 +501,8 @@ int snap_dir_load_ram(struct snap_dir *d, const char *name, const struct mem_reg
 		uint64_t off = 0, len = 0;
 
 		snap_get_u64(rd, "extent offset", &off);
-		if (snap_get_u64(rd, "extent length", &len) && (off > r->size || len > r->size - off))
+		if (snap_get_u64(rd, "extent length", &len) &&
+		    (off > r->size || len > r->size - off))
 			snap_fail(rd, "extent", "[%llu, +%llu) outside the region",
 				  (unsigned long long)off, (unsigned long long)len);
 		if (rd->failed)

@@ -107,7 +107,8 @@ static int read_msrs(struct vcpu *vcpu, struct msr_block *m)
 		}
 		memcpy(&m->e[m->hdr.nmsrs], q->e, (size_t)got * sizeof(q->e[0]));
 		m->hdr.nmsrs += (uint32_t)got;
-		done += (unsigned)got + ((unsigned)got < q->hdr.nmsrs); /* skip the unreadable one */
+		done +=
+		    (unsigned)got + ((unsigned)got < q->hdr.nmsrs); /* skip the unreadable one */
 	}
 	free(q);
 	return 0;
@@ -174,8 +175,7 @@ static const struct kvm_piece vcpu_late_pieces[] = {
     {"debug regs", KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS, sizeof(struct kvm_debugregs)},
 };
 
-static int save_pieces(struct vcpu *vcpu, const struct kvm_piece *p, unsigned n,
-		       struct snap_buf *b)
+static int save_pieces(struct vcpu *vcpu, const struct kvm_piece *p, unsigned n, struct snap_buf *b)
 {
 	uint8_t buf[8192];
 
@@ -202,7 +202,8 @@ static bool load_pieces(struct vcpu *vcpu, const struct kvm_piece *p, unsigned n
 		if (p[i].set == KVM_SET_VCPU_EVENTS) {
 			struct kvm_vcpu_events *ev = (void *)buf;
 
-			ev->flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+			ev->flags |=
+			    KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 		}
 		if (ioctl(vcpu->fd, p[i].set, buf) < 0)
 			snap_fail(rd, p[i].name, "KVM set failed: %s", strerror(errno));
@@ -217,7 +218,8 @@ static int save_xsave(struct vcpu *vcpu, struct snap_buf *b)
 	int err = x ? 0 : -ENOMEM;
 
 	if (!err)
-		err = vcpu_ioctl(vcpu, size > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE,
+		err = vcpu_ioctl(vcpu,
+				 size > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE,
 				 x, "KVM_GET_XSAVE");
 	if (!err)
 		snap_put_blob(b, x, (uint32_t)size);
@@ -301,7 +303,8 @@ int arch_vm_load(struct vm *vm, struct snap_reader *in)
 
 		if (snap_get_blob(in, chip_names[chip], &c, sizeof(c)) &&
 		    (c.chip_id != chip || ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &c) < 0))
-			snap_fail(in, chip_names[chip], "KVM_SET_IRQCHIP failed: %s", strerror(errno));
+			snap_fail(in, chip_names[chip], "KVM_SET_IRQCHIP failed: %s",
+				  strerror(errno));
 	}
 	if (snap_get_blob(in, "pit", &pit, sizeof(pit)) && ioctl(vm->vm_fd, KVM_SET_PIT2, &pit) < 0)
 		snap_fail(in, "pit", "KVM_SET_PIT2 failed: %s", strerror(errno));
@@ -309,7 +312,8 @@ int arch_vm_load(struct vm *vm, struct snap_reader *in)
 	 * Without KVM_CLOCK_REALTIME the clock restarts at the saved value: the
 	 * guest sees no time pass while it was not running, and none go back.
 	 */
-	if (snap_get_u64(in, "kvmclock", (uint64_t *)&clock.clock) && ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+	if (snap_get_u64(in, "kvmclock", (uint64_t *)&clock.clock) &&
+	    ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
 		snap_fail(in, "kvmclock", "KVM_SET_CLOCK failed: %s", strerror(errno));
 	if (!in->failed && vm->console)
 		uart16550_load(&vm->console->uart, in);

@@ -47,7 +47,8 @@ static unsigned live_shmem_slots(const struct vu_device *dev)
 int vu_device_save(struct vu_device *dev, struct snap_buf *b, uint8_t **state, size_t *state_len,
 		   char *err, size_t n)
 {
-	bool has_state = vhost_user_frontend_has_protocol(&dev->fe, VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	bool has_state =
+	    vhost_user_frontend_has_protocol(&dev->fe, VHOST_USER_PROTOCOL_F_DEVICE_STATE);
 	int r = vu_device_snapshot_check(dev, err, n);
 
 	*state = NULL;
@@ -57,7 +58,8 @@ int vu_device_save(struct vu_device *dev, struct snap_buf *b, uint8_t **state, s
 	if (has_state) {
 		r = vhost_user_frontend_save_state(&dev->fe, state, state_len);
 		if (r) {
-			snprintf(err, n, "%s: DEVICE_STATE save failed: %s", dev->name, strerror(-r));
+			snprintf(err, n, "%s: DEVICE_STATE save failed: %s", dev->name,
+				 strerror(-r));
 			return r;
 		}
 	}
@@ -125,8 +127,8 @@ static bool load_fields(struct vu_device *dev, struct snap_reader *rd, uint32_t 
 		snap_get_u16(rd, "ring base", &dev->saved_base[i]);
 	if (snap_get_u32(rd, "shared-memory mappings", &nslots) && nslots)
 		return snap_fail(rd, "shared-memory mappings",
-				 "%s: %u live mappings; the back-end must make them again", dev->name,
-				 nslots);
+				 "%s: %u live mappings; the back-end must make them again",
+				 dev->name, nslots);
 	if (!snap_get_u8(rd, "device state", has_state))
 		return false;
 	dev->local_config = local;
