@@ -44,7 +44,7 @@ CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 # vhost-user protocol library, the display, the vhost-user device, arch/,
 # and the VMM's top (main, command line, control socket, device list).
 VMM_TOP := vmm/main.c vmm/cli.c vmm/control.c vmm/control_request.c vmm/devices.c \
-	vmm/console.c
+	vmm/console.c vmm/snapshot.c
 BASE_SRCS := $(filter-out $(VMM_TOP),$(wildcard vmm/*.c))
 PROTOCOL_SRCS := $(wildcard vhost_user/*.c)
 CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c \
@@ -135,6 +135,7 @@ boot-test: all guest-programs
 	tests/boot/vhost_user
 	tests/boot/hostile
 	tests/boot/gpu_shmem
+	tests/boot/snapshot
 
 # Every suite prints "N passed, N failed"; tools/run-suites totals them.
 SUITES := \
@@ -158,7 +159,8 @@ SUITES := \
 	"boot-hostile:tests/boot/hostile" \
 	"boot-gpu-shmem:tests/boot/gpu_shmem" \
 	"boot-aarch64:tests/boot/run-aarch64" \
-	"try:tests/try/run"
+	"try:tests/try/run" \
+	"boot-snapshot:tests/boot/snapshot"
 
 check: deps
 	$(MAKE) -s all guest-programs

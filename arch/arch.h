@@ -15,6 +15,8 @@ struct vcpu;
 struct vm_config;
 struct kvm_irq_routing_entry;
 struct kernel_prefetch;
+struct snap_buf;
+struct snap_reader;
 
 /* Guest-physical RAM ranges for mem_size bytes of RAM; returns the count or -errno. */
 int arch_ram_ranges(uint64_t mem_size, struct ram_range *out, unsigned max);
@@ -82,5 +84,21 @@ const char *arch_base_cmdline(void);
 
 /* Writes the uncompressed kernel inside a compressed image to out_path (--extract-vmlinux). */
 int arch_extract_kernel(const char *kernel_path, const char *out_path);
+
+/*
+ * Snapshot (vmm/snapfmt.h). vcpu_save writes everything KVM holds for one
+ * vCPU, vm_save the VM-wide state (interrupt controllers, timers, guest
+ * clock, the platform devices arch_platform_devices_create made); both run
+ * with every vCPU parked and return 0 or -errno (logged, naming the vCPU
+ * and the piece). The loads take what the saves wrote, on a VM built the
+ * same way (arch_vcpu_setup already ran on the vCPU), every vCPU before
+ * the VM-wide state, and fail through the reader, naming the field; the
+ * guest clock resumes where it was saved, so guest time neither jumps over
+ * the time between snapshot and restore nor runs backwards.
+ */
+int arch_vcpu_save(struct vcpu *vcpu, struct snap_buf *out);
+int arch_vcpu_load(struct vcpu *vcpu, struct snap_reader *in);
+int arch_vm_save(struct vm *vm, struct snap_buf *out);
+int arch_vm_load(struct vm *vm, struct snap_reader *in);
 
 #endif

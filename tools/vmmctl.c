@@ -1,7 +1,8 @@
 /*
  * vmmctl: talks to a running VMM's control socket (--control PATH).
  *   vmmctl SOCKET COMMAND...   each COMMAND is a word (status, pause,
- *                              resume, quit, screenshot [FILE.png]) or a
+ *                              resume, quit, screenshot [FILE.png],
+ *                              snapshot=DIR, snapshot+resume=DIR) or a
  *                              raw JSON object line
  * Prints each reply line; exits 0 when every reply had "ok":true, 1 when
  * one did not, 2 on usage or connection errors.
@@ -43,6 +44,16 @@ static int read_line(int fd, char *buf, size_t size)
 	return 0;
 }
 
+/* "snapshot=DIR" / "snapshot+resume=DIR" as a request; NULL for any other word. */
+static json_t *snapshot_request(const char *arg)
+{
+	if (!strncmp(arg, "snapshot=", 9))
+		return json_pack("{s:s,s:s}", "cmd", "snapshot", "path", arg + 9);
+	if (!strncmp(arg, "snapshot+resume=", 16))
+		return json_pack("{s:s,s:s,s:b}", "cmd", "snapshot", "path", arg + 16, "resume", 1);
+	return NULL;
+}
+
 /* Sends arg as one line: a word becomes {"cmd":"word"}, JSON goes as it is. */
 static int send_line(int fd, const char *arg)
 {
@@ -52,7 +63,9 @@ static int send_line(int fd, const char *arg)
 
 	if (arg[0] == '{')
 		return dprintf(fd, "%s\n", arg) < 0 ? -errno : 0;
-	request = json_pack("{s:s}", "cmd", arg); /* NULL when arg is not UTF-8 */
+	request = snapshot_request(arg);
+	if (!request)
+		request = json_pack("{s:s}", "cmd", arg); /* NULL when arg is not UTF-8 */
 	line = request ? json_dumps(request, JSON_COMPACT) : NULL;
 	json_decref(request);
 	if (!line)
@@ -159,7 +172,8 @@ int main(int argc, char **argv)
 	}
 	if (argc < 3) {
 		fprintf(stderr, "usage: vmmctl SOCKET COMMAND...  (status, pause, resume, "
-				"screenshot [FILE], quit, or a JSON line; --help)\n");
+				"screenshot [FILE], snapshot=DIR, snapshot+resume=DIR, quit, "
+				"or a JSON line; --help)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

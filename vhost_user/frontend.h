@@ -79,6 +79,13 @@ struct vhost_user_frontend {
 	uint64_t acked_features;    /* last SET_FEATURES, without PROTOCOL_FEATURES */
 	uint64_t protocol_offered;  /* GET_PROTOCOL_FEATURES */
 	uint64_t protocol_features; /* the subset we acked */
+	/*
+	 * Protocol features the caller uses itself and wants acked besides the
+	 * frontend's own (the checker: CONFIGURE_MEM_SLOTS; a snapshot:
+	 * DEVICE_STATE). Set before the handshake; vhost_user_frontend_init
+	 * clears it.
+	 */
+	uint64_t protocol_extra;
 	unsigned backend_queue_num; /* GET_QUEUE_NUM, or the type's minimum */
 	unsigned num_queues;	    /* usable: min(backend_queue_num, MAX_QUEUES) */
 
@@ -169,6 +176,9 @@ int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path
  */
 int vhost_user_frontend_handshake(struct vhost_user_frontend *fe);
 
+/* The protocol features fe acks when offered: its own and protocol_extra. */
+uint64_t vhost_user_frontend_wanted_protocol(const struct vhost_user_frontend *fe);
+
 static inline bool vhost_user_frontend_has_protocol(const struct vhost_user_frontend *fe,
 						    unsigned bit)
 {
@@ -253,5 +263,18 @@ int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd);
  */
 int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
 					 unsigned max, unsigned *nregions);
+
+/*
+ * DEVICE_STATE (needs the protocol feature, else -ENOTSUP), with every ring
+ * stopped: SET_DEVICE_STATE_FD(save or load, phase stopped) hands the
+ * back-end one end of a pipe (or the frontend uses the fd the back-end
+ * returns), the state streams to EOF, then CHECK_DEVICE_STATE must say 0.
+ * The pipe is non-blocking and read or written as the back-end goes, so a
+ * full pipe cannot deadlock either side; the whole transfer is bounded by
+ * fe->timeout_ms. save_state returns the state in *data (malloc'd).
+ * Returns 0 or -errno (logged, naming the request and the field).
+ */
+int vhost_user_frontend_save_state(struct vhost_user_frontend *fe, uint8_t **data, size_t *len);
+int vhost_user_frontend_load_state(struct vhost_user_frontend *fe, const uint8_t *data, size_t len);
 
 #endif

@@ -25,7 +25,9 @@ static const char usage_text[] =
     "  --cpus N             number of vCPUs, 1-64 (default 1)\n"
     "  --rng                add a virtio-rng device\n"
     "  --vhost-user SPEC    add a vhost-user device: TYPE,sock=PATH[,key=value...]\n"
-    "  --control PATH       control socket (JSON lines: pause, resume, status, quit)\n"
+    "  --control PATH       control socket (JSON lines: pause, resume, snapshot, status, quit)\n"
+    "  --restore DIR        start from a snapshot (same options and --vhost-user devices,\n"
+    "                       sockets of freshly started back-ends)\n"
     "  --trace vhost-user   log every vhost-user message, decoded, to stderr\n"
     "  --trace-file PATH    the same trace as one JSON object per line into PATH\n"
     "                       (per device: trace=on|off, trace-file=PATH in --vhost-user)\n"
@@ -59,6 +61,7 @@ enum cli_option {
 	OPT_TRACE_FILE,
 	OPT_SCREENSHOT,
 	OPT_DUMP_DTB,
+	OPT_RESTORE,
 };
 
 static const struct option long_options[] = {
@@ -77,6 +80,7 @@ static const struct option long_options[] = {
     {"trace-file", required_argument, NULL, OPT_TRACE_FILE},
     {"screenshot-on-exit", required_argument, NULL, OPT_SCREENSHOT},
     {"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
+    {"restore", required_argument, NULL, OPT_RESTORE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -193,6 +197,9 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 		break;
 	case OPT_DUMP_DTB:
 		cfg->dump_dtb_path = arg;
+		break;
+	case OPT_RESTORE:
+		cfg->restore_path = arg;
 		break;
 	case OPT_TRACE:
 		if (strcmp(arg, "vhost-user") != 0)

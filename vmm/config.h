@@ -30,6 +30,7 @@ struct vm_config {
 	bool stats;
 	const char *screenshot_path; /* --screenshot-on-exit: first display's scanout 0 as PNG */
 	int log_level;		     /* enum log_level */
+	const char *restore_path; /* --restore: start from this snapshot, not the kernel's entry */
 	struct device_arg vhost_user[VMM_MAX_DEVICES];
 	unsigned nvhost_user;
 };

@@ -17,6 +17,7 @@
 #include "vhost_user/device/device.h"
 #include "vmm/devices.h"
 #include "vmm/log.h"
+#include "vmm/snapshot.h"
 #include "vmm/unix_socket.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -140,6 +141,32 @@ static json_t *cmd_pause_resume(struct control *ctl, bool pause)
 	return json_pack("{s:b,s:s,s:s}", "ok", 0, "state", state, "error", why);
 }
 
+/* {"cmd":"snapshot","path":DIR[,"resume":true]}: checked, paused, written (vmm/snapshot.c). */
+static json_t *cmd_snapshot(struct control *ctl, const struct control_request *req)
+{
+	struct snapshot_stats st;
+	char err[SNAP_RESTORE_ERR_MAX];
+	json_t *paused;
+	int r = vm_snapshot_check(ctl->vm, ctl->devs, err, sizeof(err));
+
+	if (r)
+		return error_reply(err);
+	paused = cmd_pause_resume(ctl, true);
+	if (!json_is_true(json_object_get(paused, "ok")))
+		return paused;
+	json_decref(paused);
+	r = vm_snapshot_save(ctl->vm, ctl->devs, req->path, &st, err, sizeof(err));
+	if (req->resume)
+		json_decref(cmd_pause_resume(ctl, false));
+	if (r)
+		return error_reply(err);
+	log_info("control", "snapshot %s: %llu bytes of RAM in %.1f ms", req->path,
+		 (unsigned long long)st.ram_bytes, (double)st.ns / 1e6);
+	return json_pack("{s:b,s:s,s:I,s:I}", "ok", 1, "state", ctl->paused ? "paused" : "running",
+			 "ram_bytes", (json_int_t)st.ram_bytes, "ms",
+			 (json_int_t)(st.ns / 1000000));
+}
+
 /* The device named name, or with name "" the first with a display (a GPU). */
 static struct vu_device *find_device(struct control *ctl, const char *name)
 {
@@ -199,6 +226,8 @@ static bool handle_line(struct control_client *cl, const char *line, size_t len)
 		return reply(cl, cmd_pause_resume(ctl, req.cmd == CONTROL_PAUSE));
 	case CONTROL_SCREENSHOT:
 		return reply(cl, cmd_screenshot(ctl, &req));
+	case CONTROL_SNAPSHOT:
+		return reply(cl, cmd_snapshot(ctl, &req));
 	case CONTROL_QUIT:
 		break;
 	}

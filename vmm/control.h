@@ -14,6 +14,11 @@
  *   {"cmd":"screenshot","device":"gpu0","scanout":0,"path":"/tmp/s.png"}
  *       -> {"ok":true,"device":"gpu0","scanout":0}: the GPU's framebuffer as
  *       PNG (device defaults to the first GPU, scanout to 0)
+ *   {"cmd":"snapshot","path":"/tmp/snap","resume":false}
+ *       -> {"ok":true,"state":"paused"|"running","ram_bytes":N,"ms":N}:
+ *       pauses as pause does, writes the snapshot directory (vmm/snapshot.h)
+ *       and stays paused unless resume is true; a device that cannot be
+ *       saved fails it before anything is written, naming the device
  *   {"cmd":"quit"}   -> {"ok":true}, then the VMM stops (exit status 0)
  *
  * Anything else (malformed JSON, a missing or unknown "cmd", a line over
@@ -24,6 +29,7 @@
 #ifndef VMM_CONTROL_H
 #define VMM_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +69,7 @@ enum control_cmd {
 	CONTROL_RESUME,
 	CONTROL_SCREENSHOT,
 	CONTROL_QUIT,
+	CONTROL_SNAPSHOT,
 };
 
 /* One request line, parsed and checked. */
@@ -70,7 +77,8 @@ struct control_request {
 	enum control_cmd cmd;
 	char device[32];  /* screenshot: "" means the first GPU */
 	uint32_t scanout; /* screenshot: 0 unless given */
-	char path[1024];  /* screenshot: never empty */
+	char path[1024];  /* screenshot, snapshot: never empty */
+	bool resume;	  /* snapshot: resume the VM afterwards */
 	char error[192];  /* why the line was refused: printable ASCII */
 };
 

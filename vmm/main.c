@@ -16,6 +16,7 @@
 #include "vmm/control.h"
 #include "vmm/devices.h"
 #include "vmm/log.h"
+#include "vmm/snapshot.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -124,6 +125,21 @@ static void print_stats(struct vmm *vmm)
 	fprintf(stderr, "vmm: stats: timeline: %s\n", line);
 }
 
+/* --restore: a snapshot replaces the guest the kernel would have booted. */
+static int restore(struct vmm *vmm, const char *path)
+{
+	uint64_t start = monotonic_ns();
+	char err[SNAP_RESTORE_ERR_MAX];
+	int r = vm_snapshot_restore(&vmm->vm, &vmm->devices, path, err, sizeof(err));
+
+	if (r)
+		fprintf(stderr, "vmm: --restore %s: %s\n", path, err);
+	else
+		log_info("vmm", "restored from %s in %.1f ms", path,
+			 (double)(monotonic_ns() - start) / 1e6);
+	return r;
+}
+
 static int vmm_build(struct vmm *vmm, const struct vm_config *cfg, uint64_t start_ns)
 {
 	struct vm *vm = &vmm->vm;
@@ -146,10 +162,12 @@ static int vmm_build(struct vmm *vmm, const struct vm_config *cfg, uint64_t star
 	if (!r)
 		r = vm_devices_create(vm, &vmm->devices);
 	/* Firmware tables describe the devices, so the guest is loaded last. */
-	if (!r)
+	if (!r && !cfg->restore_path)
 		r = arch_load_guest(vm);
 	if (!r)
 		r = vcpus_create(vm);
+	if (!r && cfg->restore_path)
+		r = restore(vmm, cfg->restore_path);
 	if (!r && cfg->control_path)
 		r = control_create(vm, &vmm->devices, cfg->control_path, &vmm->control);
 	return r;

@@ -110,6 +110,22 @@ START_TEST(screenshot_arguments)
 }
 END_TEST
 
+START_TEST(snapshot_arguments)
+{
+	struct control_request req;
+
+	ck_assert_int_eq(parse("{\"cmd\":\"snapshot\",\"path\":\"/tmp/snap\"}", &req), 0);
+	ck_assert_int_eq(req.cmd, CONTROL_SNAPSHOT);
+	ck_assert_str_eq(req.path, "/tmp/snap");
+	ck_assert(!req.resume);
+	ck_assert_int_eq(parse("{\"cmd\":\"snapshot\",\"path\":\"/s\",\"resume\":true}", &req), 0);
+	ck_assert(req.resume);
+	assert_refused("{\"cmd\":\"snapshot\"}", "want path, optional boolean resume");
+	assert_refused("{\"cmd\":\"snapshot\",\"path\":\"\"}", "want path");
+	assert_refused("{\"cmd\":\"snapshot\",\"path\":\"/s\",\"resume\":1}", "want path");
+}
+END_TEST
+
 /*
  * The old reader ran past a line's end: serve_lines had turned the newline
  * into a NUL, and a number's loop took that NUL for one of ".eE+-", so the
@@ -586,6 +602,7 @@ static Suite *control_suite(void)
 
 	tcase_add_test(parser, documented_requests_are_accepted);
 	tcase_add_test(parser, screenshot_arguments);
+	tcase_add_test(parser, snapshot_arguments);
 	tcase_add_test(parser, nothing_past_the_line_is_read);
 	tcase_add_test(parser, malformed_json_is_refused_with_its_position);
 	tcase_add_test(parser, non_objects_are_refused);

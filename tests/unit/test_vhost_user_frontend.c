@@ -1,6 +1,7 @@
 /* Unit tests for the vhost-user frontend against a scripted fake back-end thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@ struct fake_backend {
 	uint32_t bad_flags_at; /* answer this request with flags 0x1 */
 	uint32_t nack_at;      /* ack this request with failure */
 	uint32_t vring_base;   /* GET_VRING_BASE answer */
+	char state[64];	       /* DEVICE_STATE: what save sends, what load received */
+	unsigned check_result; /* CHECK_DEVICE_STATE answer */
 	int channel;	       /* back-end request channel received, or -1 */
 	uint32_t seen[64];     /* requests in arrival order */
 	unsigned nseen;
@@ -55,6 +58,23 @@ static void answer(struct fake_backend *fb, struct vhost_user_msg *m)
 		reply_u64(fb, r, flags, r == fb->nack_at ? 1 : 0);
 }
 
+/* SET_DEVICE_STATE_FD: reply (no fd of our own), then stream over the fd to EOF. */
+static void device_state(struct fake_backend *fb, const struct vhost_user_msg *m, int fd)
+{
+	reply_u64(fb, m->hdr.request, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY, 1ull << 8);
+	if (m->payload.device_state.direction == VHOST_USER_DEVICE_STATE_SAVE) {
+		ck_assert_int_eq(write(fd, fb->state, strlen(fb->state)),
+				 (ssize_t)strlen(fb->state));
+	} else {
+		ssize_t n, got = 0;
+
+		memset(fb->state, 0, sizeof(fb->state));
+		while ((n = read(fd, fb->state + got, sizeof(fb->state) - 1 - (size_t)got)) > 0)
+			got += n;
+	}
+	close(fd);
+}
+
 static void *fake_backend_thread(void *arg)
 {
 	struct fake_backend *fb = arg;
@@ -69,6 +89,15 @@ static void *fake_backend_thread(void *arg)
 		if (m.hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && nfds == 1) {
 			fb->channel = fds[0];
 			nfds = 0;
+		}
+		if (m.hdr.request == VHOST_USER_SET_DEVICE_STATE_FD && nfds == 1) {
+			device_state(fb, &m, fds[0]);
+			continue;
+		}
+		if (m.hdr.request == VHOST_USER_CHECK_DEVICE_STATE) {
+			reply_u64(fb, m.hdr.request, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+				  fb->check_result);
+			continue;
 		}
 		vhost_user_close_fds(fds, nfds);
 		if (m.hdr.request == fb->hang_up_at)
@@ -409,6 +438,84 @@ START_TEST(legacy_backend)
 }
 END_TEST
 
+/* Only what the frontend uses is acked; a caller's own additions go with it. */
+START_TEST(acks_only_what_it_uses)
+{
+	const uint64_t unused = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE) |
+				BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+				BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
+				BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER);
+	struct fixture fx;
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= unused | BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE);
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_uint_eq(fx.fe.protocol_features & unused, 0);
+	ck_assert(vhost_user_frontend_has_protocol(&fx.fe, VHOST_USER_PROTOCOL_F_RESET_DEVICE));
+	finish(&fx);
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= unused;
+	start(&fx);
+	fx.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_uint_eq(fx.fe.protocol_features & unused,
+			  BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE));
+	finish(&fx);
+}
+END_TEST
+
+/* RESET_DEVICE goes out at a reset only when negotiated. */
+START_TEST(reset_sends_reset_device_when_negotiated)
+{
+	bool sent;
+
+	for (int with = 0; with < 2; with++) {
+		struct fixture fx;
+
+		default_backend(&fx.fb);
+		if (with)
+			fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE);
+		start(&fx);
+		ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+		ck_assert_int_eq(vhost_user_frontend_reset(&fx.fe), 0);
+		finish(&fx);
+		sent = false;
+		for (unsigned i = 0; i < fx.fb.nseen; i++)
+			sent |= fx.fb.seen[i] == VHOST_USER_RESET_DEVICE;
+		ck_assert_int_eq(sent, with);
+	}
+}
+END_TEST
+
+/* DEVICE_STATE both ways through the pipe; a failed CHECK fails the transfer. */
+START_TEST(device_state_save_and_load)
+{
+	struct fixture fx;
+	uint8_t *data;
+	size_t len;
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	strcpy(fx.fb.state, "inode table");
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_save_state(&fx.fe, &data, &len), -ENOTSUP);
+	fx.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_int_eq(vhost_user_frontend_save_state(&fx.fe, &data, &len), 0);
+	ck_assert_uint_eq(len, 11);
+	ck_assert(!memcmp(data, "inode table", 11));
+	ck_assert_int_eq(vhost_user_frontend_load_state(&fx.fe, (const uint8_t *)"restored", 8), 0);
+	free(data);
+	fx.fb.check_result = 1;
+	ck_assert_int_ne(vhost_user_frontend_save_state(&fx.fe, &data, &len), 0);
+	ck_assert_ptr_null(data);
+	finish(&fx);
+	ck_assert_str_eq(fx.fb.state, "restored");
+}
+END_TEST
+
 START_TEST(device_types)
 {
 	struct vhost_user_type fallback;
@@ -444,6 +551,9 @@ static Suite *frontend_suite(void)
 	tcase_add_test(tc, backend_requests_served_and_refused);
 	tcase_add_test(tc, ring_enable_follows_requests);
 	tcase_add_test(tc, legacy_backend);
+	tcase_add_test(tc, acks_only_what_it_uses);
+	tcase_add_test(tc, reset_sends_reset_device_when_negotiated);
+	tcase_add_test(tc, device_state_save_and_load);
 	tcase_add_test(tc, device_types);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,6 +10,7 @@
 
 #include "pci/pci.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 #include "vmm/vm.h"
 
 #define CONNECT_RETRY_MS 2000 /* a back-end started just before us may still be binding */
@@ -162,6 +163,8 @@ static int connect_backend(struct vu_device *dev, const char *spec_text,
 	r = choose_trace(dev, trace, err, n);
 	if (r)
 		return r;
+	/* Snapshots use DEVICE_STATE where the back-end offers it (state.c). */
+	dev->fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
 	if (dev->spec.timeout_ms)
 		dev->fe.timeout_ms = (int)dev->spec.timeout_ms;
 	/* These log their own line naming the device, the message and the field. */

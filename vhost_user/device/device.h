@@ -74,4 +74,25 @@ int vu_device_resume(struct vu_device *dev);
  */
 json_t *vu_device_describe(const struct vu_device *dev);
 
+struct snap_buf;
+struct snap_reader;
+/*
+ * Snapshot (state.c), with dev_lock held and the device paused
+ * (vu_device_pause). check says whether dev can be saved: not when failed,
+ * nor when its type's state is more than its rings (struct vu_type_ops
+ * state_in_rings) and the back-end lacks DEVICE_STATE; err gets one line
+ * naming the device and the missing feature. save writes the device into
+ * b and the back-end's DEVICE_STATE into *state (malloc'd; NULL when the
+ * back-end has none). load runs right after vu_device_create, before the
+ * vCPUs: it refuses a back-end that cannot give the saved features, loads
+ * state into the back-end and replays the transport, which starts the
+ * rings from the saved indices. Failures name the device and the field
+ * (save: in err; load: in rd).
+ */
+int vu_device_snapshot_check(const struct vu_device *dev, char *err, size_t n);
+int vu_device_save(struct vu_device *dev, struct snap_buf *b, uint8_t **state, size_t *state_len,
+		   char *err, size_t n);
+int vu_device_load(struct vu_device *dev, struct snap_reader *rd, const uint8_t *state,
+		   size_t state_len);
+
 #endif

@@ -114,6 +114,7 @@ struct vu_device {
 	struct virtio_queue_info queues[VIRTIO_PCI_MAX_QUEUES];
 	uint16_t saved_base[VIRTIO_PCI_MAX_QUEUES]; /* from GET_VRING_BASE at pause */
 	bool saved_started[VIRTIO_PCI_MAX_QUEUES];  /* started at the back-end at pause */
+	bool restoring; /* state.c: the next activation starts the rings at saved_base */
 	struct vu_activation activation;
 	struct vu_watches watch;
 	struct vu_failure failure;
@@ -198,6 +199,13 @@ struct vu_type_ops {
 	/* A counter the device's status shows (gpu: display updates); NULL: none. */
 	const char *counter_name;
 	uint64_t (*counter)(const struct vu_device *dev);
+	/*
+	 * Snapshot: true when the device's guest-visible state is its rings
+	 * alone (blk, net, rng: the ring indices restore it, as QEMU and
+	 * cloud-hypervisor migrate them). A device of any other type can only
+	 * be saved through its back-end's DEVICE_STATE.
+	 */
+	bool state_in_rings;
 	/* Writes scanout to path as a PNG; NULL: the type has no display (-ENODEV). */
 	int (*screenshot)(struct vu_device *dev, unsigned scanout, const char *path);
 };

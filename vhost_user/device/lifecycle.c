@@ -150,7 +150,7 @@ static int configure_backend(struct vu_device *dev, uint64_t features, bool resu
 	if (!err && dev->spec.ops->start && !resuming)
 		err = dev->spec.ops->start(dev);
 	if (!err)
-		err = start_rings(dev, resuming);
+		err = start_rings(dev, resuming || dev->restoring);
 	if (!err)
 		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
 	/*
@@ -269,6 +269,11 @@ void vu_dev_reset(void *opaque)
 	}
 	if (dev->state != VU_DEV_IDLE && send_status(dev, 0)) {
 		vu_fail_device(dev, "SET_STATUS at reset failed");
+		return;
+	}
+	/* The back-end drops its own state too, when it can say so (RESET_DEVICE). */
+	if (dev->state != VU_DEV_IDLE && vhost_user_frontend_reset(&dev->fe)) {
+		vu_fail_device(dev, "RESET_DEVICE at reset failed");
 		return;
 	}
 	dev->state = VU_DEV_IDLE;

@@ -190,7 +190,9 @@ static int backend_pairs(struct vu_device *dev, unsigned *pairs, char *err, size
  * Pairs offered: what queues=N asks for (default one), never more than the
  * back-end's queues allow. Not its count alone: DPDK reports 128 queues
  * whatever its port has, and a driver that sets up pairs nobody polls has
- * its frames on them go nowhere.
+ * its frames on them go nowhere. With more than one pair the VMM serves
+ * the control queue that steers them (CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR,
+ * MQ); one pair is a plain rx/tx device.
  */
 static int net_setup(struct vu_device *dev, unsigned ordinal, char *err, size_t n)
 {
@@ -207,11 +209,13 @@ static int net_setup(struct vu_device *dev, unsigned ordinal, char *err, size_t 
 		r = backend_pairs(dev, &pairs, err, n);
 	else
 		net_local_config(dev, ordinal, pairs);
+	if (pairs == 1) {
+		dev->nqueues = 2; /* one rx/tx pair, no control queue: the back-end sees it all */
+		return r;
+	}
 	dev->nqueues = 2 * pairs + 1;
 	dev->nlocal_queues = 1;
 	dev->local_features |= NET_CTRL_FEATURES;
-	if (pairs == 1)
-		dev->local_features &= ~BIT(VIRTIO_NET_F_MQ); /* one pair: nothing to steer */
 	return r;
 }
 
@@ -552,6 +556,7 @@ static vu_takeover_serve_fn pick_net(const struct vu_device *dev, unsigned q)
 
 const struct vu_type_ops vu_net_ops = {
     .id = VIRTIO_ID_NET,
+    .state_in_rings = true,
     .keys = "mac=XX:XX:XX:XX:XX:XX, queues=N",
     .parse_key = net_parse_key,
     .setup = net_setup,
@@ -563,5 +568,5 @@ const struct vu_type_ops vu_net_ops = {
     .local_start = net_local_start,
     .local_stop = net_local_stop,
     .takeover_pick = pick_net,
-    .takeover_effect = "tx frames are now dropped; the VMM still answers the control queue",
+    .takeover_effect = "tx frames are now dropped",
 };
