@@ -99,9 +99,10 @@ static json_t *cmd_status(struct control *ctl)
 		json_decref(devices);
 		return NULL;
 	}
-	return json_pack("{s:b,s:s,s:I,s:o}", "ok", 1, "state", ctl->paused ? "paused" : "running",
-			 "console_dropped", (json_int_t)console_dropped(ctl->vm->console),
-			 "devices", devices);
+	/* The documented order: ok, state, devices, then what was added later. */
+	return json_pack("{s:b,s:s,s:o,s:I}", "ok", 1, "state", ctl->paused ? "paused" : "running",
+			 "devices", devices, "console_dropped",
+			 (json_int_t)console_dropped(ctl->vm->console));
 }
 
 /* Pauses or resumes every device; names the first that failed in failed_name. */
