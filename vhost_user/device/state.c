@@ -158,6 +158,13 @@ int vu_device_load(struct vu_device *dev, struct snap_reader *rd, const uint8_t 
 				 dev->name, strerror(-r)),
 		       r;
 	dev->restoring = was_active != 0;
+	/*
+	 * Which rings a pause stopped is known only in the process that paused;
+	 * a restored device starts every ring its type wants processed, from
+	 * the saved bases (start_rings skips what the driver did not enable).
+	 */
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		dev->saved_started[i] = was_active != 0;
 	if (!virtio_pci_load(&dev->transport, rd))
 		r = -EINVAL;
 	dev->restoring = false;
