@@ -3,8 +3,13 @@
 
 ARCH ?= x86_64
 SAN ?= 0
+.DEFAULT_GOAL := all
 
-ifeq ($(SAN),1)
+# ARCH=aarch64 cross-builds into build/aarch64/ with aarch64-linux-gnu-gcc
+# against the arm64 sysroot that tools/setup-sysroot makes (mk/cross.mk).
+ifeq ($(ARCH),aarch64)
+include mk/cross.mk
+else ifeq ($(SAN),1)
 BUILD ?= build/asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else ifeq ($(SAN),thread)
@@ -28,8 +33,8 @@ endif
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS)
-LDFLAGS += $(SANFLAGS)
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 -I. -D_GNU_SOURCE -MMD -MP $(SANFLAGS) $(CROSS_CFLAGS)
+LDFLAGS += $(SANFLAGS) $(CROSS_LDFLAGS)
 LDLIBS += -levent_core -lfdt -llzma -lpthread
 LDLIBS += -lz # zlib: PNG screenshots (vhost_user/display/png.c)
 LDLIBS += -ljansson # JSON: control socket, device description, protocol trace
@@ -39,7 +44,7 @@ CHECK_LIBS := -lcheck -lsubunit -lm -lrt -lpthread
 # vhost-user protocol library, the display, the vhost-user device, arch/,
 # and the VMM's top (main, command line, control socket, device list).
 VMM_TOP := vmm/main.c vmm/cli.c vmm/control.c vmm/control_request.c vmm/devices.c \
-	vmm/console.c
+	vmm/console.c vmm/snapshot.c
 BASE_SRCS := $(filter-out $(VMM_TOP),$(wildcard vmm/*.c))
 PROTOCOL_SRCS := $(wildcard vhost_user/*.c)
 CORE_SRCS := $(wildcard vmm/*.c devices/*.c pci/*.c virtio/*.c vhost_user/*.c \
@@ -51,18 +56,36 @@ MAIN_OBJ := $(BUILD)/obj/vmm/main.o
 # protocol library and vmm/ basics, nothing of pci/, virtio/ or the device.
 BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
 PROTOCOL_OBJS := $(PROTOCOL_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
+# The vhost-user-gpu display, above the protocol library and below the device.
+DISPLAY_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vhost_user/display/*.c))
 # Helpers for tests and tools that play the guest's side; never in build/vmm.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
+# Unit tests of one architecture's code: tests/unit/test_*.c for x86_64
+# (unchanged), and the portable ones plus tests/unit/aarch64/ for aarch64.
+UNIT_X86_ONLY := tests/unit/test_acpi.c tests/unit/test_aml.c tests/unit/test_boot.c \
+	tests/unit/test_memory.c tests/unit/test_bzimage_cache.c tests/unit/test_payload_key.c
+ifeq ($(ARCH),aarch64)
+UNIT_SRCS := $(filter-out $(UNIT_X86_ONLY),$(wildcard tests/unit/test_*.c)) \
+	$(wildcard tests/unit/aarch64/test_*.c)
+else
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+endif
+UNIT_BINS := $(foreach s,$(UNIT_SRCS),$(BUILD)/tests/$(notdir $(basename $(s))))
 
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%)
 
+# Programs for the test guest; on aarch64 only those that need no x86 port I/O.
+ifeq ($(ARCH),aarch64)
+GUEST_DIR := $(BUILD)/guest
+GUEST_SRCS := guest/exitcode.c guest/shmem-bar.c
+else
+GUEST_DIR := build/guest
 GUEST_SRCS := $(wildcard guest/*.c)
-GUEST_BINS := $(GUEST_SRCS:guest/%.c=build/guest/bin/%)
+endif
+GUEST_BINS := $(GUEST_SRCS:guest/%.c=$(GUEST_DIR)/bin/%)
 
 .PHONY: all unit unit-asan unit-tsan check deps boot-test guest-programs bench demo format clean
 
@@ -71,11 +94,15 @@ all: $(BUILD)/vmm $(TOOL_BINS) $(BUILD)/tools/vhost-user-check $(BUILD)/tests/ho
 $(BUILD)/vmm: $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | $(CROSS_SYSROOT_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/$(ARCH)/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
@@ -84,7 +111,7 @@ $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(TESTLIB_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Programs that run inside the test guest: static, no sanitizer.
-build/guest/bin/%: guest/%.c
+$(GUEST_DIR)/bin/%: guest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -static -Wall -Wextra -Werror -o $@ $<
 
@@ -92,7 +119,7 @@ guest-programs: $(GUEST_BINS)
 
 # Runs every unit-test binary, then prints one summary line.
 unit: $(UNIT_BINS)
-	@tools/run-unit-tests $(UNIT_BINS)
+	@$(UNIT_ENV) tools/run-unit-tests $(UNIT_BINS)
 
 unit-asan:
 	$(MAKE) SAN=1 unit
@@ -108,6 +135,7 @@ boot-test: all guest-programs
 	tests/boot/vhost_user
 	tests/boot/hostile
 	tests/boot/gpu_shmem
+	tests/boot/snapshot
 
 # Every suite prints "N passed, N failed"; tools/run-suites totals them.
 SUITES := \
@@ -116,6 +144,7 @@ SUITES := \
 	"unit:make -s unit" \
 	"unit-asan:make -s unit-asan" \
 	"unit-tsan:make -s unit-tsan" \
+	"unit-aarch64:make -s ARCH=aarch64 unit" \
 	"cli:tests/cli/run" \
 	"vhost-user:tests/vhost_user/run" \
 	"checker:tests/checker/run" \
@@ -128,7 +157,10 @@ SUITES := \
 	"boot:tests/boot/run" \
 	"boot-vhost-user:tests/boot/vhost_user" \
 	"boot-hostile:tests/boot/hostile" \
-	"boot-gpu-shmem:tests/boot/gpu_shmem"
+	"boot-gpu-shmem:tests/boot/gpu_shmem" \
+	"boot-aarch64:tests/boot/run-aarch64" \
+	"try:tests/try/run" \
+	"boot-snapshot:tests/boot/snapshot"
 
 check: deps
 	$(MAKE) -s all guest-programs
@@ -138,9 +170,15 @@ bench: deps
 	$(MAKE) all guest-programs
 	tools/bench
 
-demo: deps
-	$(MAKE) all guest-programs
+# tools/demo installs, fetches and builds itself, with a progress line each.
+demo:
 	tools/demo
+
+# The vmm(1) page; its one source is hand-written roff.
+MANDIR ?= /usr/local/share/man
+.PHONY: man
+man:
+	install -D -m 644 doc/vmm.1 $(DESTDIR)$(MANDIR)/man1/vmm.1
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -151,6 +189,7 @@ format:
 clean:
 	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name kernel -exec rm -rf {} +
 
-include mk/tools.mk mk/tests.mk mk/fuzz.mk
+# fuzz.mk first: it defines the library archives the tools link.
+include mk/fuzz.mk mk/tools.mk mk/tests.mk
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -29,9 +29,9 @@ static void debug_exit_write(void *opaque, uint64_t offset, const void *data, un
 
 static const struct io_ops debug_exit_ops = {.write = debug_exit_write};
 
-int debug_exit_register(struct vm *vm, uint16_t port)
+int debug_exit_register(struct vm *vm, struct io_bus *bus, uint64_t addr)
 {
-	return io_bus_register(&vm->pio, port, 1, &debug_exit_ops, vm);
+	return io_bus_register(bus, addr, 1, &debug_exit_ops, vm);
 }
 
 static void pvpanic_read(void *opaque, uint64_t offset, void *data, unsigned len)
@@ -53,14 +53,15 @@ static void pvpanic_write(void *opaque, uint64_t offset, const void *data, unsig
 		vm_request_exit(vm, VM_EXIT_PANIC, VMM_STATUS_GUEST_PANIC,
 				"guest kernel panic (reported through pvpanic)");
 	else if (event & PVPANIC_CRASH_LOADED)
-		log_warn("pvpanic", "guest kernel crashed; its crash kernel takes over");
+		log_warn_ratelimited(&vm->platform_rl, "pvpanic",
+				     "guest kernel crashed; its crash kernel takes over");
 }
 
 static const struct io_ops pvpanic_ops = {.read = pvpanic_read, .write = pvpanic_write};
 
-int pvpanic_register(struct vm *vm, uint16_t port)
+int pvpanic_register(struct vm *vm, struct io_bus *bus, uint64_t addr)
 {
-	return io_bus_register(&vm->pio, port, 1, &pvpanic_ops, vm);
+	return io_bus_register(bus, addr, 1, &pvpanic_ops, vm);
 }
 
 static void acpi_power_read(void *opaque, uint64_t offset, void *data, unsigned len)
@@ -82,8 +83,9 @@ static void acpi_power_write(void *opaque, uint64_t offset, const void *data, un
 		if (((value >> ACPI_SLP_TYP_SHIFT) & 7) == power->ports.s5_sleep_type)
 			vm_request_exit(power->vm, VM_EXIT_POWEROFF, 0, "guest powered off");
 		else
-			log_warn("acpi", "guest asked for sleep state %u, which is not offered",
-				 (value >> ACPI_SLP_TYP_SHIFT) & 7);
+			log_warn_ratelimited(&power->vm->platform_rl, "acpi",
+					     "guest asked for sleep state %u, which is not offered",
+					     (value >> ACPI_SLP_TYP_SHIFT) & 7);
 	} else if (port == power->ports.reset && value == power->ports.reset_value) {
 		vm_request_exit(power->vm, VM_EXIT_REBOOT, 0, "guest reset");
 	}

@@ -9,12 +9,19 @@
 #include <stdint.h>
 
 struct vm;
+struct io_bus;
 
-/* One byte written at the port = the VMM's exit status. */
-int debug_exit_register(struct vm *vm, uint16_t port);
+/*
+ * One byte written at addr of bus (x86: port 0xf4 on vm->pio; arm64: an
+ * MMIO register on vm->mmio) = the VMM's exit status.
+ */
+int debug_exit_register(struct vm *vm, struct io_bus *bus, uint64_t addr);
 
-/* pvpanic: reads advertise PANICKED|CRASH_LOADED; a PANICKED write stops the VM as a panic. */
-int pvpanic_register(struct vm *vm, uint16_t port);
+/*
+ * pvpanic (the ISA port or pvpanic-mmio, one byte at addr of bus): reads
+ * advertise PANICKED|CRASH_LOADED; a PANICKED write stops the VM as a panic.
+ */
+int pvpanic_register(struct vm *vm, struct io_bus *bus, uint64_t addr);
 
 /*
  * Hardware-reduced ACPI sleep control/status registers and reset register,

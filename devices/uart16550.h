@@ -6,6 +6,7 @@
 #ifndef DEVICES_UART16550_H
 #define DEVICES_UART16550_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,11 @@ void uart16550_init(struct uart16550 *uart, const struct uart_host_ops *host, vo
 size_t uart16550_receive(struct uart16550 *uart, const uint8_t *buf, size_t len);
 
 size_t uart16550_rx_room(const struct uart16550 *uart);
+
+struct snap_buf;
+struct snap_reader;
+/* Snapshot (uart16550_state.c): registers, FIFO, interrupt line; load re-drives the line. */
+void uart16550_save(const struct uart16550 *uart, struct snap_buf *b);
+bool uart16550_load(struct uart16550 *uart, struct snap_reader *rd);
 
 #endif

@@ -26,8 +26,8 @@ static void check_refusal(const struct control_request *req)
 
 static void check_request(const struct control_request *req)
 {
-	assert(req->cmd <= CONTROL_QUIT);
-	if (req->cmd == CONTROL_SCREENSHOT)
+	assert(req->cmd <= CONTROL_SNAPSHOT);
+	if (req->cmd == CONTROL_SCREENSHOT || req->cmd == CONTROL_SNAPSHOT)
 		assert(req->path[0] && strlen(req->path) < sizeof(req->path));
 	assert(memchr(req->device, '\0', sizeof(req->device)));
 }

@@ -1,14 +1,27 @@
-/* exitcode: ends the test guest with a chosen VMM exit status via port 0xf4. */
+/*
+ * exitcode: ends the test guest with a chosen VMM exit status: port 0xf4 on
+ * x86, the device tree's debug-exit MMIO register on arm64 (the compiler
+ * picks which when the guest program is built).
+ */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/io.h>
+#include <sys/mman.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <sys/io.h>
+#define EXIT_VIA_PORT 1
+#endif
 
 /* The VMM turns a byte written to this port into its own exit status. */
 #define EXIT_PORT 0xf4
+/* arm64: the node the VMM puts in the device tree for the same register. */
+#define DT_ROOT "/proc/device-tree"
+#define DT_NODE_PREFIX "debug-exit@"
 
 /* How long to wait for the VMM to stop us before reporting that it did not. */
 #define STOP_GRACE_SECONDS 10
@@ -26,6 +39,7 @@ static int parse_status(const char *text)
 	return (int)value;
 }
 
+#ifdef EXIT_VIA_PORT
 /*
  * Writes the byte through /dev/port: the kernel executes the `out`, which
  * avoids depending on the user-mode I/O permission bitmap (ioperm), which
@@ -53,6 +67,79 @@ static int write_ioperm(unsigned char value)
 	return 0;
 }
 
+static int write_exit(unsigned char value)
+{
+	int err = write_dev_port(value);
+
+	if (err == -ENOENT)
+		err = write_ioperm(value);
+	if (err)
+		fprintf(stderr, "exitcode: cannot write port 0x%x: %s\n", EXIT_PORT,
+			strerror(-err));
+	return err;
+}
+#else
+/* The register's address: the first cell pair of reg in the debug-exit node. */
+static int find_exit_register(uint64_t *addr)
+{
+	DIR *dir = opendir(DT_ROOT);
+	struct dirent *e;
+	char path[512];
+	uint8_t reg[16];
+	int fd, n = 0;
+
+	if (!dir)
+		return -errno;
+	while ((e = readdir(dir)) && strncmp(e->d_name, DT_NODE_PREFIX, strlen(DT_NODE_PREFIX)))
+		;
+	if (e)
+		snprintf(path, sizeof(path), DT_ROOT "/%s/reg", e->d_name);
+	closedir(dir);
+	if (!e)
+		return -ENOENT;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		n = (int)read(fd, reg, sizeof(reg));
+	if (fd >= 0)
+		close(fd);
+	if (n < 8)
+		return -EIO;
+	*addr = 0;
+	for (int i = 0; i < 8; i++)
+		*addr = (*addr << 8) | reg[i];
+	return 0;
+}
+
+/* One byte stored to the register through /dev/mem: an MMIO exit the VMM ends on. */
+static int write_exit(unsigned char value)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t addr = 0;
+	volatile uint8_t *map;
+	int err = find_exit_register(&addr), fd = -1;
+
+	if (!err)
+		fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+	if (!err && fd < 0)
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "exitcode: no debug-exit register (%s): %s\n", DT_ROOT,
+			strerror(-err));
+		return err;
+	}
+	map = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   (off_t)(addr & ~(uint64_t)(page - 1)));
+	close(fd);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "exitcode: cannot map 0x%llx: %s\n", (unsigned long long)addr,
+			strerror(errno));
+		return -errno;
+	}
+	map[addr & (uint64_t)(page - 1)] = value;
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	int status, err;
@@ -64,15 +151,10 @@ int main(int argc, char **argv)
 	/* Announced first so a log shows which status the guest asked for. */
 	printf("VMM-GUEST: exitcode %d\n", status);
 	fflush(stdout);
-	err = write_dev_port((unsigned char)status);
-	if (err == -ENOENT)
-		err = write_ioperm((unsigned char)status);
-	if (err) {
-		fprintf(stderr, "exitcode: cannot write port 0x%x: %s\n", EXIT_PORT,
-			strerror(-err));
+	err = write_exit((unsigned char)status);
+	if (err)
 		return 1;
-	}
 	sleep(STOP_GRACE_SECONDS);
-	fprintf(stderr, "exitcode: VMM ignored the write to port 0x%x\n", EXIT_PORT);
+	fprintf(stderr, "exitcode: VMM ignored the exit write\n");
 	return 1;
 }

@@ -10,7 +10,10 @@
 PROTOCOL_LIB := $(BUILD)/lib/protocol.a
 BASE_LIB := $(BUILD)/lib/base.a
 
+DISPLAY_LIB := $(BUILD)/lib/display.a
+
 $(PROTOCOL_LIB): $(PROTOCOL_OBJS)
+$(DISPLAY_LIB): $(DISPLAY_OBJS)
 $(BASE_LIB): $(BASE_OBJS)
 $(BUILD)/lib/%.a:
 	@mkdir -p $(dir $@)

@@ -13,8 +13,7 @@ static int kvm_route_alloc(void *ctx, uint32_t *gsi_out)
 
 static int kvm_route_set(void *ctx, uint32_t gsi, uint64_t addr, uint32_t data, uint32_t devid)
 {
-	(void)devid; /* vm.h has no device-id routes yet; only a GICv3 ITS needs them */
-	return vm_msi_route_set(ctx, gsi, addr, data);
+	return vm_msi_route_set(ctx, gsi, addr, data, devid);
 }
 
 static int kvm_irqfd_assign(void *ctx, int fd, uint32_t gsi)

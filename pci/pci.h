@@ -193,4 +193,15 @@ uint64_t pci_bar_address(const struct pci_function *fn, unsigned bar);
 uint32_t pci_config_read(struct pci_function *fn, unsigned offset, unsigned len);
 void pci_config_write(struct pci_function *fn, unsigned offset, uint32_t value, unsigned len);
 
+struct snap_buf;
+struct snap_reader;
+/*
+ * Snapshot (state.c): config space plus the MSI-X table and pending bits.
+ * Load takes a function built the same way (refused naming the field when
+ * its ids differ) and replays the guest's writes, rebuilding BAR mappings
+ * and MSI routes.
+ */
+void pci_function_save(const struct pci_function *fn, struct snap_buf *b);
+bool pci_function_load(struct pci_function *fn, struct snap_reader *rd);
+
 #endif

@@ -1,6 +1,7 @@
 /* bench-probe: runs one monitor, timing its guest's init marker and exit and sampling its memory.
  *   bench-probe [-i] OUTPUT_LOG -- COMMAND [ARG...]
- * The monitor's stdout goes to OUTPUT_LOG, flushed as it comes so that a
+ * Reports the times (seconds from spawn) of the first output byte, the init
+ * marker and the exit. The monitor's stdout goes to OUTPUT_LOG, flushed as it comes so that a
  * caller can watch it; its stdin is /dev/null, or with -i the probe's own.
  */
 #include <dirent.h>
@@ -26,7 +27,8 @@
 struct probe {
 	pid_t pid;
 	double start_s;
-	double init_s; /* < 0 until the marker was seen */
+	double first_out_s; /* < 0 until the monitor wrote anything */
+	double init_s;	    /* < 0 until the marker was seen */
 	double exit_s;
 	long peak_private_kb; /* max over samples of VmRSS - RssShmem */
 	long peak_rss_kb;
@@ -106,6 +108,8 @@ static void sample_threads(struct probe *p)
 /* Feeds monitor output to the log and looks for the init marker. */
 static void consume_output(struct probe *p, const char *buf, size_t len)
 {
+	if (p->first_out_s < 0 && len)
+		p->first_out_s = now_s() - p->start_s;
 	fwrite(buf, 1, len, p->log);
 	fflush(p->log); /* the caller may be waiting for a line */
 	for (size_t i = 0; i < len; i++) {
@@ -178,8 +182,9 @@ static int watch(struct probe *p, int out_fd)
 
 static void report(const struct probe *p)
 {
-	printf("init_s=%.3f exit_s=%.3f peak_private_kb=%ld peak_rss_kb=%ld status=%d tids=",
-	       p->init_s, p->exit_s, p->peak_private_kb, p->peak_rss_kb, p->status);
+	printf("first_out_s=%.3f init_s=%.3f exit_s=%.3f peak_private_kb=%ld peak_rss_kb=%ld "
+	       "status=%d tids=",
+	       p->first_out_s, p->init_s, p->exit_s, p->peak_private_kb, p->peak_rss_kb, p->status);
 	for (int i = 0; i < p->n_tids; i++)
 		printf("%s%d", i ? "," : "", (int)p->tids[i]);
 	printf("\n");
@@ -187,7 +192,7 @@ static void report(const struct probe *p)
 
 int main(int argc, char **argv)
 {
-	struct probe p = {.init_s = -1};
+	struct probe p = {.first_out_s = -1, .init_s = -1};
 	bool keep_stdin = argc > 1 && strcmp(argv[1], "-i") == 0;
 	int out_fd, wstatus;
 

@@ -4,6 +4,8 @@
 # Needs tools/lib.sh sourced first (kernel_release, kernel_modules_dir, die).
 
 INITRAMFS_BUSYBOX=/bin/busybox
+# Command prefix that runs $INITRAMFS_BUSYBOX here (qemu-user for an arm64 one).
+INITRAMFS_RUN=()
 
 # Prints, relative to module tree $1, the files of the modules named in the
 # remaining arguments and of their dependencies, as modules.dep lists them.
@@ -68,7 +70,7 @@ initramfs_add_busybox() {
 	[[ -x "$INITRAMFS_BUSYBOX" ]] || die "$INITRAMFS_BUSYBOX missing (apt-get install busybox-static)"
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,root}
 	cp "$INITRAMFS_BUSYBOX" "$root/bin/busybox"
-	for applet in $("$INITRAMFS_BUSYBOX" --list); do
+	for applet in $("${INITRAMFS_RUN[@]}" "$INITRAMFS_BUSYBOX" --list); do
 		[[ "$applet" == busybox ]] || ln -s busybox "$root/bin/$applet"
 	done
 }

@@ -1,7 +1,9 @@
 /*
  * vmmctl: talks to a running VMM's control socket (--control PATH).
  *   vmmctl SOCKET COMMAND...   each COMMAND is a word (status, pause,
- *                              resume, quit) or a raw JSON object line
+ *                              resume, quit, screenshot [FILE.png],
+ *                              snapshot=DIR, snapshot+resume=DIR) or a
+ *                              raw JSON object line
  * Prints each reply line; exits 0 when every reply had "ok":true, 1 when
  * one did not, 2 on usage or connection errors.
  */
@@ -9,6 +11,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,16 @@ static int read_line(int fd, char *buf, size_t size)
 	return 0;
 }
 
+/* "snapshot=DIR" / "snapshot+resume=DIR" as a request; NULL for any other word. */
+static json_t *snapshot_request(const char *arg)
+{
+	if (!strncmp(arg, "snapshot=", 9))
+		return json_pack("{s:s,s:s}", "cmd", "snapshot", "path", arg + 9);
+	if (!strncmp(arg, "snapshot+resume=", 16))
+		return json_pack("{s:s,s:s,s:b}", "cmd", "snapshot", "path", arg + 16, "resume", 1);
+	return NULL;
+}
+
 /* Sends arg as one line: a word becomes {"cmd":"word"}, JSON goes as it is. */
 static int send_line(int fd, const char *arg)
 {
@@ -50,7 +63,9 @@ static int send_line(int fd, const char *arg)
 
 	if (arg[0] == '{')
 		return dprintf(fd, "%s\n", arg) < 0 ? -errno : 0;
-	request = json_pack("{s:s}", "cmd", arg); /* NULL when arg is not UTF-8 */
+	request = snapshot_request(arg);
+	if (!request)
+		request = json_pack("{s:s}", "cmd", arg); /* NULL when arg is not UTF-8 */
 	line = request ? json_dumps(request, JSON_COMPACT) : NULL;
 	json_decref(request);
 	if (!line)
@@ -88,13 +103,77 @@ static int run_command(int fd, const char *arg)
 	return reply_ok(reply) ? 0 : 1;
 }
 
+static const char help_text[] =
+    "usage: vmmctl SOCKET COMMAND...\n"
+    "Sends each COMMAND to a running VMM's control socket (vmm --control SOCKET)\n"
+    "and prints each reply line.\n"
+    "\n"
+    "  status               state of the VM and of each device\n"
+    "  pause                park the vCPUs and stop every vhost-user ring\n"
+    "  resume               restart the rings and the vCPUs\n"
+    "  screenshot [FILE]    write the first GPU's scanout 0 as PNG to FILE\n"
+    "                       (default screenshot.png in the current directory)\n"
+    "  quit                 stop the VM (the VMM exits with status 0)\n"
+    "  '{\"cmd\":...}'       any request as a raw JSON line\n"
+    "\n"
+    "Exit status: 0 when every reply had \"ok\":true, 1 when one did not,\n"
+    "2 on usage or connection errors.\n";
+
+/* Writes request (consumed; NULL when not UTF-8) into line[0..size) as compact JSON. */
+static int json_request(char *line, size_t size, json_t *request)
+{
+	char *text = request ? json_dumps(request, JSON_COMPACT) : NULL;
+	int r = !text ? -EINVAL : snprintf(line, size, "%s", text) >= (int)size ? -E2BIG : 0;
+
+	free(text);
+	json_decref(request);
+	return r;
+}
+
+/* "screenshot [FILE]" as the JSON request, the path made absolute for the VMM. */
+static int screenshot_request(char *line, size_t size, const char *file)
+{
+	char abs[PATH_MAX], cwd[PATH_MAX];
+
+	if (file[0] == '/')
+		snprintf(abs, sizeof(abs), "%s", file);
+	else if (!getcwd(cwd, sizeof(cwd)) ||
+		 snprintf(abs, sizeof(abs), "%s/%s", cwd, file) >= (int)sizeof(abs))
+		return -ENAMETOOLONG;
+	return json_request(line, size, json_pack("{s:s,s:s}", "cmd", "screenshot", "path", abs));
+}
+
+/* Runs argv[*i] (and a screenshot's FILE after it); the worst status so far. */
+static int run_arg(int fd, int argc, char **argv, int *i)
+{
+	char line[PATH_MAX + 64];
+	const char *file = "screenshot.png";
+	int err;
+
+	if (strcmp(argv[*i], "screenshot"))
+		return run_command(fd, argv[*i]);
+	if (*i + 1 < argc && argv[*i + 1][0] != '{' && strchr(argv[*i + 1], '.'))
+		file = argv[++*i];
+	err = screenshot_request(line, sizeof(line), file);
+	if (err) {
+		fprintf(stderr, "vmmctl: screenshot %s: %s\n", file, strerror(-err));
+		return 2;
+	}
+	return run_command(fd, line);
+}
+
 int main(int argc, char **argv)
 {
 	int fd, status = 0;
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(help_text, stdout);
+		return 0;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: vmmctl SOCKET COMMAND...  (status, pause, resume, quit, "
-				"or a JSON line)\n");
+		fprintf(stderr, "usage: vmmctl SOCKET COMMAND...  (status, pause, resume, "
+				"screenshot [FILE], snapshot=DIR, snapshot+resume=DIR, quit, "
+				"or a JSON line; --help)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -104,7 +183,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 2; i < argc && status < 2; i++) {
-		int r = run_command(fd, argv[i]);
+		int r = run_arg(fd, argc, argv, &i);
 		if (r > status)
 			status = r;
 	}

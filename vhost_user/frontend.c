@@ -15,13 +15,25 @@
 #include "vmm/unix_socket.h"
 #include "vmm/util.h"
 
-/* Protocol features we can use; the rest are never acked. */
+/*
+ * Protocol features the frontend itself uses, and so acks when offered:
+ * MQ (GET_QUEUE_NUM), REPLY_ACK (every request is acked), BACKEND_REQ and
+ * BACKEND_SEND_FD (the back-end's channel, fds for SHMEM_MAP), CONFIG
+ * (GET/SET_CONFIG), RESET_DEVICE (sent at a guest device reset), STATUS
+ * (SET/GET_STATUS) and SHMEM (GET_SHMEM_CONFIG). Acking a feature tells
+ * the back-end the frontend will follow its rules, so nothing else is
+ * acked unless the caller adds it (protocol_extra).
+ */
 static const uint64_t wanted_protocol_features =
     BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
     BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | BIT(VHOST_USER_PROTOCOL_F_CONFIG) |
     BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) | BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
-    BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | BIT(VHOST_USER_PROTOCOL_F_STATUS) |
-    BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE) | BIT(VHOST_USER_PROTOCOL_F_SHMEM);
+    BIT(VHOST_USER_PROTOCOL_F_STATUS) | BIT(VHOST_USER_PROTOCOL_F_SHMEM);
+
+uint64_t vhost_user_frontend_wanted_protocol(const struct vhost_user_frontend *fe)
+{
+	return wanted_protocol_features | fe->protocol_extra;
+}
 
 int vhost_user_frontend_init(struct vhost_user_frontend *fe, const char *name, uint32_t type_id)
 {
@@ -93,7 +105,7 @@ void vhost_user_frontend_close(struct vhost_user_frontend *fe)
 	fe->batching = false;
 	fe->npending = 0;
 	for (i = 0; i < VHOST_USER_MAX_QUEUES; i++)
-		fe->queues[i].started = false;
+		fe->queues[i].started = fe->queues[i].enabled = false;
 }
 
 /* Logs err for step and marks the device broken when the connection is unusable. */
@@ -168,10 +180,10 @@ static int negotiate_protocol(struct vhost_user_frontend *fe)
 		return err;
 	/* REPLY_ACK applies only after this message, so ask no ack for it. */
 	err = vu_set_u64(fe, VHOST_USER_SET_PROTOCOL_FEATURES,
-			 fe->protocol_offered & wanted_protocol_features);
+			 fe->protocol_offered & vhost_user_frontend_wanted_protocol(fe));
 	if (err)
 		return err;
-	fe->protocol_features = fe->protocol_offered & wanted_protocol_features;
+	fe->protocol_features = fe->protocol_offered & vhost_user_frontend_wanted_protocol(fe);
 	log_info(fe->log_component, "protocol features offered 0x%" PRIx64 ", acked 0x%" PRIx64,
 		 fe->protocol_offered, fe->protocol_features);
 	return 0;

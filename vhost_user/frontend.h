@@ -50,11 +50,18 @@ struct vhost_user_vring {
 	uint64_t used_gpa;
 	int kick_fd; /* the back-end waits on it; the caller keeps ownership */
 	int call_fd; /* the back-end signals it; the caller keeps ownership */
+	/*
+	 * Start without SET_VRING_ENABLE(1): the back-end keeps the ring but
+	 * processes it only once vhost_user_frontend_enable_queue says so.
+	 * Ignored without protocol features, where a ring runs from its start.
+	 */
+	bool start_disabled;
 };
 
 struct vhost_user_queue_state {
 	struct vhost_user_vring ring;
 	bool started;
+	bool enabled; /* the back-end processes it (last SET_VRING_ENABLE, or implied) */
 };
 
 struct vhost_user_frontend {
@@ -79,6 +86,13 @@ struct vhost_user_frontend {
 	uint64_t acked_features;    /* last SET_FEATURES, without PROTOCOL_FEATURES */
 	uint64_t protocol_offered;  /* GET_PROTOCOL_FEATURES */
 	uint64_t protocol_features; /* the subset we acked */
+	/*
+	 * Protocol features the caller uses itself and wants acked besides the
+	 * frontend's own (the checker: CONFIGURE_MEM_SLOTS; a snapshot:
+	 * DEVICE_STATE). Set before the handshake; vhost_user_frontend_init
+	 * clears it.
+	 */
+	uint64_t protocol_extra;
 	unsigned backend_queue_num; /* GET_QUEUE_NUM, or the type's minimum */
 	unsigned num_queues;	    /* usable: min(backend_queue_num, MAX_QUEUES) */
 
@@ -171,6 +185,9 @@ int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path
  */
 int vhost_user_frontend_handshake(struct vhost_user_frontend *fe);
 
+/* The protocol features fe acks when offered: its own and protocol_extra. */
+uint64_t vhost_user_frontend_wanted_protocol(const struct vhost_user_frontend *fe);
+
 static inline bool vhost_user_frontend_has_protocol(const struct vhost_user_frontend *fe,
 						    unsigned bit)
 {
@@ -201,6 +218,14 @@ int vhost_user_frontend_set_mem_table(struct vhost_user_frontend *fe,
  */
 int vhost_user_frontend_start_queue(struct vhost_user_frontend *fe, unsigned index,
 				    const struct vhost_user_vring *ring);
+
+/*
+ * SET_VRING_ENABLE(enable) on started queue index (-EINVAL if not
+ * started); nothing is sent when the queue is already in that state.
+ * Without protocol features a ring cannot be disabled: -ENOTSUP for
+ * enable false, 0 for true.
+ */
+int vhost_user_frontend_enable_queue(struct vhost_user_frontend *fe, unsigned index, bool enable);
 
 /*
  * Stops queue index: ENABLE(0) where applicable, then GET_VRING_BASE. The
@@ -249,5 +274,18 @@ int vhost_user_frontend_gpu_set_socket(struct vhost_user_frontend *fe, int fd);
  */
 int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_t *sizes,
 					 unsigned max, uint64_t max_size, unsigned *nregions);
+
+/*
+ * DEVICE_STATE (needs the protocol feature, else -ENOTSUP), with every ring
+ * stopped: SET_DEVICE_STATE_FD(save or load, phase stopped) hands the
+ * back-end one end of a pipe (or the frontend uses the fd the back-end
+ * returns), the state streams to EOF, then CHECK_DEVICE_STATE must say 0.
+ * The pipe is non-blocking and read or written as the back-end goes, so a
+ * full pipe cannot deadlock either side; the whole transfer is bounded by
+ * fe->timeout_ms. save_state returns the state in *data (malloc'd).
+ * Returns 0 or -errno (logged, naming the request and the field).
+ */
+int vhost_user_frontend_save_state(struct vhost_user_frontend *fe, uint8_t **data, size_t *len);
+int vhost_user_frontend_load_state(struct vhost_user_frontend *fe, const uint8_t *data, size_t len);
 
 #endif

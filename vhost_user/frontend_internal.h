@@ -29,6 +29,12 @@ int vu_send_unqueued(struct vhost_user_frontend *fe, uint32_t request, const int
 int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	    const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply, int *reply_fds);
 
+/* vu_call that also passes fds (SET_DEVICE_STATE_FD); the caller keeps them. */
+int vu_call_fds(struct vhost_user_frontend *fe, uint32_t request, const void *payload,
+		uint32_t size, const int *fds, unsigned nfds,
+		const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply,
+		int *reply_fds);
+
 /* GET_* requests whose reply is one u64. */
 int vu_get_u64(struct vhost_user_frontend *fe, uint32_t request, uint64_t *value);
 /* SET_* requests whose payload is one u64 (acked when REPLY_ACK is on). */

@@ -366,6 +366,22 @@ int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payloa
 	return err;
 }
 
+int vu_call_fds(struct vhost_user_frontend *fe, uint32_t request, const void *payload,
+		uint32_t size, const int *fds, unsigned nfds,
+		const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply,
+		int *reply_fds)
+{
+	int err = flush_acks(fe);
+
+	if (!err)
+		err = check_usable(fe, request);
+	if (!err)
+		err = send_request(fe, request, 0, payload, size, fds, nfds);
+	if (!err)
+		err = wait_reply(fe, spec, reply, reply_fds);
+	return err;
+}
+
 int vu_request(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	       const int *fds, unsigned nfds)
 {

@@ -84,15 +84,34 @@ int vhost_user_frontend_start_queue(struct vhost_user_frontend *fe, unsigned ind
 	if (!err)
 		err = set_vring_fd(fe, VHOST_USER_SET_VRING_KICK, index, ring->kick_fd);
 	/* Without protocol features the ring starts enabled; with them, it waits for this. */
-	if (!err && protocol_acked(fe))
+	if (!err && protocol_acked(fe) && !ring->start_disabled)
 		err = set_vring_state(fe, VHOST_USER_SET_VRING_ENABLE, index, 1);
 	if (err)
 		return err;
 	fe->queues[index].ring = *ring;
 	fe->queues[index].started = true;
+	fe->queues[index].enabled = !protocol_acked(fe) || !ring->start_disabled;
 	log_debug(fe->log_component, "queue %u started: size %u base %u", index, ring->size,
 		  ring->base);
 	return 0;
+}
+
+int vhost_user_frontend_enable_queue(struct vhost_user_frontend *fe, unsigned index, bool enable)
+{
+	struct vhost_user_queue_state *q;
+	int err;
+
+	if (index >= VHOST_USER_MAX_QUEUES || !fe->queues[index].started)
+		return -EINVAL;
+	q = &fe->queues[index];
+	if (q->enabled == enable)
+		return 0;
+	if (!protocol_acked(fe))
+		return -ENOTSUP; /* only a disable gets here: the ring runs from its start */
+	err = set_vring_state(fe, VHOST_USER_SET_VRING_ENABLE, index, enable);
+	if (!err)
+		q->enabled = enable;
+	return err;
 }
 
 /* The driver's avail index, read from guest memory. */
@@ -119,6 +138,7 @@ int vhost_user_frontend_stop_queue(struct vhost_user_frontend *fe, unsigned inde
 		return -EINVAL;
 	q = &fe->queues[index];
 	q->started = false;
+	q->enabled = false;
 	if (protocol_acked(fe)) {
 		err = set_vring_state(fe, VHOST_USER_SET_VRING_ENABLE, index, 0);
 		if (err)

@@ -17,8 +17,11 @@
 
 /*
  * Feature masks name only what a driver may negotiate with the back-end
- * alone. Net's control-queue features (CTRL_VQ, MQ, GUEST_ANNOUNCE, ...)
- * stay out: with vhost-user the frontend would have to serve that queue.
+ * alone. Net's control-queue features stay out: the back-end never sees
+ * that queue. The ones the VMM implements on it (CTRL_VQ, CTRL_RX,
+ * CTRL_MAC_ADDR, MQ) are the device layer's local features
+ * (vhost_user/device/net.c); the rest (GUEST_ANNOUNCE, CTRL_VLAN,
+ * CTRL_GUEST_OFFLOADS, RSS, ...) would need the back-end's help.
  */
 static const struct vhost_user_type device_types[] = {
     TYPE(VIRTIO_ID_NET, "net", 2, 24,

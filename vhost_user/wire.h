@@ -183,6 +183,8 @@ struct vhost_user_inflight {
 	uint16_t queue_size;
 };
 
+#define VHOST_USER_DEVICE_STATE_SAVE 0
+#define VHOST_USER_DEVICE_STATE_LOAD 1
 struct vhost_user_device_state {
 	uint32_t direction; /* 0 save, 1 load */
 	uint32_t phase;	    /* 0 stopped */

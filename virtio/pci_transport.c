@@ -456,7 +456,8 @@ void virtio_pci_set_needs_reset(struct virtio_pci *t, const char *why)
 {
 	if (t->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
-	log_warn(t->params.name, "device needs reset: %s", why);
+	/* A guest can reset and re-fail a device in a loop: rate-limited. */
+	log_warn_ratelimited(&t->rl, t->params.name, "device needs reset: %s", why);
 	t->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	t->isr |= ISR_CONFIG;
 	msix_notify(&t->msix, t->config_vector);

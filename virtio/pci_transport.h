@@ -176,4 +176,14 @@ void virtio_pci_set_needs_reset(struct virtio_pci *t, const char *why);
 /* The queue's kick eventfd, or -1. */
 int virtio_pci_kick_fd(const struct virtio_pci *t, unsigned q);
 
+struct snap_buf;
+struct snap_reader;
+/*
+ * Snapshot (pci_state.c): the PCI function and the transport's registers.
+ * Load replays the driver's writes on a freshly built transport; reaching
+ * DRIVER_OK activates the device as at boot. Fails naming the field.
+ */
+void virtio_pci_save(const struct virtio_pci *t, struct snap_buf *b);
+bool virtio_pci_load(struct virtio_pci *t, struct snap_reader *rd);
+
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "virtio/virtqueue.h"
+#include "vmm/snapfmt.h"
 #include "vmm/vm.h"
 
 #define RNG_QUEUE_SIZE 64
@@ -53,6 +54,7 @@ static int rng_activate(void *dev, uint64_t features, const struct virtio_queue_
 			 features & (1ull << VIRTIO_RING_F_EVENT_IDX));
 	if (err)
 		return err;
+	virtq_set_ratelimit(&rng->vq, &rng->transport.rl);
 	rng->active = true;
 	/* Buffers queued before DRIVER_OK would otherwise wait for the next kick. */
 	self_kick(rng);
@@ -194,4 +196,37 @@ void virtio_rng_destroy(struct virtio_rng *rng)
 struct virtio_pci *virtio_rng_transport(struct virtio_rng *rng)
 {
 	return &rng->transport;
+}
+
+void virtio_rng_save(const struct virtio_rng *rng, struct snap_buf *b)
+{
+	virtio_pci_save(&rng->transport, b);
+	snap_put_u8(b, rng->active);
+	snap_put_u16(b, rng->vq.last_avail_idx);
+	snap_put_u16(b, rng->vq.used_idx);
+	snap_put_u16(b, rng->vq.signalled_used);
+	snap_put_u8(b, rng->vq.signalled_valid);
+}
+
+bool virtio_rng_load(struct virtio_rng *rng, struct snap_reader *rd)
+{
+	uint8_t active = 0, valid = 0;
+	uint16_t last = 0, used = 0, signalled = 0;
+
+	if (!virtio_pci_load(&rng->transport, rd))
+		return false;
+	snap_get_u8(rd, "rng active", &active);
+	snap_get_u16(rd, "rng last avail", &last);
+	snap_get_u16(rd, "rng used", &used);
+	snap_get_u16(rd, "rng signalled", &signalled);
+	if (!snap_get_u8(rd, "rng signalled valid", &valid))
+		return false;
+	if (active != rng->active)
+		return snap_fail(rd, "rng active", "%u in the snapshot, %u after replay", active,
+				 rng->active);
+	rng->vq.last_avail_idx = last;
+	rng->vq.used_idx = used;
+	rng->vq.signalled_used = signalled;
+	rng->vq.signalled_valid = valid;
+	return true;
 }

@@ -26,4 +26,10 @@ void virtio_rng_destroy(struct virtio_rng *rng);
 /* The transport, for tests and for main's device listing. */
 struct virtio_pci *virtio_rng_transport(struct virtio_rng *rng);
 
+struct snap_buf;
+struct snap_reader;
+/* Snapshot: the transport and the queue's next index; load re-activates. */
+void virtio_rng_save(const struct virtio_rng *rng, struct snap_buf *b);
+bool virtio_rng_load(struct virtio_rng *rng, struct snap_reader *rd);
+
 #endif

@@ -29,10 +29,15 @@ int virtq_init(struct virtq *vq, const struct guest_memory *mem, uint16_t size, 
 	return 0;
 }
 
+void virtq_set_ratelimit(struct virtq *vq, struct log_ratelimit *rl)
+{
+	vq->rl = rl;
+}
+
 static int fail(struct virtq *vq, const char *why)
 {
-	/* Logged once per queue: after this the queue ignores the guest. */
-	if (!vq->broken)
+	/* Once per queue (the queue then ignores the guest), and rate-limited across inits. */
+	if (!vq->broken && (!vq->rl || log_ratelimit_allow(vq->rl, LOG_RATELIMIT_BURST)))
 		log_warn("virtq", "malformed ring: %s; queue stopped", why);
 	vq->broken = true;
 	return -EIO;

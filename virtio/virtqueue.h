@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct guest_memory;
+struct log_ratelimit;
 
 #define VIRTQ_MAX_SIZE 32768
 #define VIRTQ_MAX_BUFS 256	/* buffers in one chain, indirect ones included */
@@ -57,6 +58,7 @@ struct virtq {
 	uint16_t used_idx;	 /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt */
 	bool signalled_valid;
+	struct log_ratelimit *rl; /* limits the malformed-ring line; see virtq_set_ratelimit */
 };
 
 /* One guest buffer of a chain, already translated to host memory. */
@@ -81,6 +83,14 @@ struct virtq_chain {
  */
 int virtq_init(struct virtq *vq, const struct guest_memory *mem, uint16_t size, uint64_t desc,
 	       uint64_t avail, uint64_t used, bool event_idx);
+
+/*
+ * Makes the "malformed ring" line go through rl, which outlives the queue
+ * (the device's own limiter): a guest that breaks, resets and re-inits a
+ * ring in a loop gets a bounded number of lines. Call after each
+ * virtq_init, which clears it; without it the line is logged once per init.
+ */
+void virtq_set_ratelimit(struct virtq *vq, struct log_ratelimit *rl);
 
 /*
  * Takes the next available chain. Returns 1 with chain filled, 0 when the

@@ -25,18 +25,23 @@ static const char usage_text[] =
     "  --cpus N             number of vCPUs, 1-64 (default 1)\n"
     "  --rng                add a virtio-rng device\n"
     "  --vhost-user SPEC    add a vhost-user device: TYPE,sock=PATH[,key=value...]\n"
-    "  --control PATH       control socket (JSON lines: pause, resume, status, quit)\n"
+    "  --control PATH       control socket (JSON lines: pause, resume, snapshot, status, quit)\n"
+    "  --restore DIR        start from a snapshot (same options and --vhost-user devices,\n"
+    "                       sockets of freshly started back-ends)\n"
     "  --trace vhost-user   log every vhost-user message, decoded, to stderr\n"
     "  --trace-file PATH    the same trace as one JSON object per line into PATH\n"
     "                       (per device: trace=on|off, trace-file=PATH in --vhost-user)\n"
-    "  --extract-vmlinux OUT  write the ELF vmlinux inside a bzImage to OUT and exit\n"
+    "  --extract-vmlinux OUT  write the uncompressed kernel (x86: the ELF vmlinux inside a\n"
+    "                       bzImage; arm64: the Image inside an Image.gz) to OUT and exit\n"
+    "  --dump-dtb FILE      arm64: also write the guest's device tree to FILE (dtc -I dtb)\n"
     "  --log-level LEVEL    error, warning, info (default) or debug\n"
-    "  --stats              print exit and memory statistics when the VM stops\n"
+    "  --stats              print exits, memory use and the start-up timeline at exit\n"
     "  --screenshot-on-exit PATH  when the VM stops, write the first GPU's scanout 0 as PNG\n"
     "  -h, --help           this text\n"
     "  -V, --version        version\n"
     "\n"
-    "Exit status: 0 guest poweroff/reboot; N = byte the guest wrote to port 0xf4;\n"
+    "Exit status: 0 guest poweroff/reboot; N = byte the guest wrote to port 0xf4\n"
+    "(arm64: to the debug-exit register in the device tree);\n"
     "1 VMM error; 2 bad command line; 3 guest kernel panic; 128+N killed by signal N.\n"
     "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.";
 
@@ -55,6 +60,8 @@ enum cli_option {
 	OPT_TRACE,
 	OPT_TRACE_FILE,
 	OPT_SCREENSHOT,
+	OPT_DUMP_DTB,
+	OPT_RESTORE,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +79,8 @@ static const struct option long_options[] = {
     {"trace", required_argument, NULL, OPT_TRACE},
     {"trace-file", required_argument, NULL, OPT_TRACE_FILE},
     {"screenshot-on-exit", required_argument, NULL, OPT_SCREENSHOT},
+    {"dump-dtb", required_argument, NULL, OPT_DUMP_DTB},
+    {"restore", required_argument, NULL, OPT_RESTORE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -185,6 +194,12 @@ static enum cli_result cli_apply(int opt, const char *arg, struct vm_config *cfg
 		break;
 	case OPT_SCREENSHOT:
 		cfg->screenshot_path = arg;
+		break;
+	case OPT_DUMP_DTB:
+		cfg->dump_dtb_path = arg;
+		break;
+	case OPT_RESTORE:
+		cfg->restore_path = arg;
 		break;
 	case OPT_TRACE:
 		if (strcmp(arg, "vhost-user") != 0)

@@ -24,11 +24,13 @@ struct vm_config {
 	bool rng;
 	const char *control_path;
 	const char *extract_vmlinux_path; /* --extract-vmlinux: write the ELF and exit */
+	const char *dump_dtb_path;	  /* --dump-dtb: the guest's device tree (arm64) */
 	bool trace_vhost_user;		  /* --trace vhost-user: decoded messages to stderr */
 	const char *trace_file;		  /* --trace-file: the same as JSON lines */
 	bool stats;
 	const char *screenshot_path; /* --screenshot-on-exit: first display's scanout 0 as PNG */
 	int log_level;		     /* enum log_level */
+	const char *restore_path; /* --restore: start from this snapshot, not the kernel's entry */
 	struct device_arg vhost_user[VMM_MAX_DEVICES];
 	unsigned nvhost_user;
 };

@@ -1,6 +1,7 @@
 /* The control socket: JSON-lines commands (status, pause, resume, screenshot, quit). */
 #include "vmm/control.h"
 #include "vmm/clock.h"
+#include "vmm/console.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -16,16 +17,19 @@
 #include "vhost_user/device/device.h"
 #include "vmm/devices.h"
 #include "vmm/log.h"
+#include "vmm/snapshot.h"
 #include "vmm/unix_socket.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
-#define CONTROL_MAX_CLIENTS 8
+#define CONTROL_SOCKET_MODE 0600
 
 struct control_client {
 	struct control *ctl;
 	int fd;
 	struct event *ev;
+	struct event *idle_ev; /* fires idle_timeout_ms after the last complete line */
+	uint64_t last_line_ns; /* when it connected or last sent a complete line */
 	char buf[CONTROL_LINE_MAX];
 	size_t len;
 };
@@ -37,6 +41,9 @@ struct control {
 	int listen_fd;
 	struct event *listen_ev;
 	bool paused;
+	unsigned idle_timeout_ms;
+	uid_t uid; /* the only peer uid let in: the VMM's own */
+	struct log_ratelimit rl;
 	struct control_client *clients[CONTROL_MAX_CLIENTS];
 };
 
@@ -48,6 +55,7 @@ static void client_close(struct control_client *cl)
 		if (ctl->clients[i] == cl)
 			ctl->clients[i] = NULL;
 	event_free(cl->ev);
+	event_free(cl->idle_ev);
 	close(cl->fd);
 	free(cl);
 }
@@ -91,8 +99,10 @@ static json_t *cmd_status(struct control *ctl)
 		json_decref(devices);
 		return NULL;
 	}
-	return json_pack("{s:b,s:s,s:o}", "ok", 1, "state", ctl->paused ? "paused" : "running",
-			 "devices", devices);
+	/* The documented order: ok, state, devices, then what was added later. */
+	return json_pack("{s:b,s:s,s:o,s:I}", "ok", 1, "state", ctl->paused ? "paused" : "running",
+			 "devices", devices, "console_dropped",
+			 (json_int_t)console_dropped(ctl->vm->console));
 }
 
 /* Pauses or resumes every device; names the first that failed in failed_name. */
@@ -132,6 +142,32 @@ static json_t *cmd_pause_resume(struct control *ctl, bool pause)
 	return json_pack("{s:b,s:s,s:s}", "ok", 0, "state", state, "error", why);
 }
 
+/* {"cmd":"snapshot","path":DIR[,"resume":true]}: checked, paused, written (vmm/snapshot.c). */
+static json_t *cmd_snapshot(struct control *ctl, const struct control_request *req)
+{
+	struct snapshot_stats st;
+	char err[SNAP_RESTORE_ERR_MAX];
+	json_t *paused;
+	int r = vm_snapshot_check(ctl->vm, ctl->devs, err, sizeof(err));
+
+	if (r)
+		return error_reply(err);
+	paused = cmd_pause_resume(ctl, true);
+	if (!json_is_true(json_object_get(paused, "ok")))
+		return paused;
+	json_decref(paused);
+	r = vm_snapshot_save(ctl->vm, ctl->devs, req->path, &st, err, sizeof(err));
+	if (req->resume)
+		json_decref(cmd_pause_resume(ctl, false));
+	if (r)
+		return error_reply(err);
+	log_info("control", "snapshot %s: %llu bytes of RAM in %.1f ms", req->path,
+		 (unsigned long long)st.ram_bytes, (double)st.ns / 1e6);
+	return json_pack("{s:b,s:s,s:I,s:I}", "ok", 1, "state", ctl->paused ? "paused" : "running",
+			 "ram_bytes", (json_int_t)st.ram_bytes, "ms",
+			 (json_int_t)(st.ns / 1000000));
+}
+
 /* The device named name, or with name "" the first with a display (a GPU). */
 static struct vu_device *find_device(struct control *ctl, const char *name)
 {
@@ -152,6 +188,8 @@ static const char *screenshot_error(int err)
 		return "no such scanout";
 	case -ENODATA:
 		return "scanout disabled or not readable (dmabuf)";
+	case -EEXIST:
+		return "path exists (screenshots never replace a file)";
 	default:
 		return strerror(-err);
 	}
@@ -189,12 +227,35 @@ static bool handle_line(struct control_client *cl, const char *line, size_t len)
 		return reply(cl, cmd_pause_resume(ctl, req.cmd == CONTROL_PAUSE));
 	case CONTROL_SCREENSHOT:
 		return reply(cl, cmd_screenshot(ctl, &req));
+	case CONTROL_SNAPSHOT:
+		return reply(cl, cmd_snapshot(ctl, &req));
 	case CONTROL_QUIT:
 		break;
 	}
 	ok = reply(cl, json_pack("{s:b}", "ok", 1));
 	vm_request_exit(ctl->vm, VM_EXIT_USER, 0, "control socket: quit");
 	return ok;
+}
+
+/* A complete line: the client is not idle; its idle timer starts again. */
+static void client_active(struct control_client *cl)
+{
+	struct timeval tv = {.tv_sec = cl->ctl->idle_timeout_ms / 1000,
+			     .tv_usec = (cl->ctl->idle_timeout_ms % 1000) * 1000};
+
+	cl->last_line_ns = monotonic_ns();
+	event_add(cl->idle_ev, &tv);
+}
+
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct control_client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn_ratelimited(&cl->ctl->rl, "control", "closing a client idle for %u ms",
+			     cl->ctl->idle_timeout_ms);
+	client_close(cl);
 }
 
 static bool is_blank(const char *p, size_t len)
@@ -214,6 +275,7 @@ static bool serve_lines(struct control_client *cl)
 
 		if (!is_blank(cl->buf, len) && !handle_line(cl, cl->buf, len))
 			return false;
+		client_active(cl);
 		memmove(cl->buf, cl->buf + used, cl->len - used);
 		cl->len -= used;
 	}
@@ -242,33 +304,90 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
 	serve_lines(cl);
 }
 
+/* Whether the peer runs as the VMM's own uid; anyone else is refused (README). */
+static bool peer_allowed(struct control *ctl, int conn)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn_ratelimited(&ctl->rl, "control", "refusing a client: SO_PEERCRED: %s",
+				     strerror(errno));
+		return false;
+	}
+	if (cred.uid == ctl->uid)
+		return true;
+	log_warn_ratelimited(&ctl->rl, "control",
+			     "refusing a client of uid %u (pid %d): only uid %u may connect",
+			     (unsigned)cred.uid, (int)cred.pid, (unsigned)ctl->uid);
+	return false;
+}
+
+/*
+ * A free slot for a new client. At the limit, the client that has gone
+ * longest without a complete line is closed to make room: a stuck or
+ * forgotten client must not lock the operator out.
+ */
+static unsigned free_slot(struct control *ctl)
+{
+	unsigned slot = 0;
+
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		if (!ctl->clients[i])
+			return i;
+		if (ctl->clients[i]->last_line_ns < ctl->clients[slot]->last_line_ns)
+			slot = i;
+	}
+	log_warn_ratelimited(&ctl->rl, "control",
+			     "%u clients connected: closing the one idle longest for a new one",
+			     CONTROL_MAX_CLIENTS);
+	client_close(ctl->clients[slot]);
+	return slot;
+}
+
+static struct control_client *client_new(struct control *ctl, int conn)
+{
+	struct control_client *cl = calloc(1, sizeof(*cl));
+
+	if (!cl)
+		return NULL;
+	cl->ctl = ctl;
+	cl->fd = conn;
+	cl->ev = event_new(ctl->vm->evbase, conn, EV_READ | EV_PERSIST, on_client, cl);
+	cl->idle_ev = evtimer_new(ctl->vm->evbase, on_idle, cl);
+	if (!cl->ev || !cl->idle_ev || event_add(cl->ev, NULL) < 0) {
+		if (cl->ev)
+			event_free(cl->ev);
+		if (cl->idle_ev)
+			event_free(cl->idle_ev);
+		free(cl);
+		return NULL;
+	}
+	client_active(cl);
+	return cl;
+}
+
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct control *ctl = arg;
 	struct control_client *cl;
-	unsigned slot;
 	int conn;
 
 	(void)what;
 	conn = accept4((int)fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (conn < 0)
 		return;
-	for (slot = 0; slot < CONTROL_MAX_CLIENTS && ctl->clients[slot]; slot++)
-		;
-	cl = slot < CONTROL_MAX_CLIENTS ? calloc(1, sizeof(*cl)) : NULL;
-	if (cl)
-		cl->ev = event_new(ctl->vm->evbase, conn, EV_READ | EV_PERSIST, on_client, cl);
-	if (!cl || !cl->ev || event_add(cl->ev, NULL) < 0) {
-		log_warn("control", "refusing a connection: too many clients or no memory");
-		if (cl && cl->ev)
-			event_free(cl->ev);
-		free(cl);
+	if (!peer_allowed(ctl, conn)) {
 		close(conn);
 		return;
 	}
-	cl->ctl = ctl;
-	cl->fd = conn;
-	ctl->clients[slot] = cl;
+	cl = client_new(ctl, conn);
+	if (!cl) {
+		log_warn_ratelimited(&ctl->rl, "control", "refusing a connection: no memory");
+		close(conn);
+		return;
+	}
+	ctl->clients[free_slot(ctl)] = cl;
 }
 
 int control_create(struct vm *vm, struct vm_devices *devs, const char *path, struct control **out)
@@ -278,7 +397,7 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 
 	if (!ctl)
 		return -ENOMEM;
-	fd = unix_socket_listen(path, 4, SOCK_NONBLOCK);
+	fd = unix_socket_listen_mode(path, 4, SOCK_NONBLOCK, CONTROL_SOCKET_MODE);
 	if (fd < 0) {
 		log_error("control", "--control %s: %s", path, strerror(-fd));
 		free(ctl);
@@ -287,6 +406,8 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 	ctl->vm = vm;
 	ctl->devs = devs;
 	ctl->listen_fd = fd;
+	ctl->uid = geteuid();
+	ctl->idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	ctl->listen_ev = event_new(vm->evbase, fd, EV_READ | EV_PERSIST, on_accept, ctl);
 	if (!ctl->listen_ev || event_add(ctl->listen_ev, NULL) < 0) {
@@ -295,6 +416,11 @@ int control_create(struct vm *vm, struct vm_devices *devs, const char *path, str
 	}
 	*out = ctl;
 	return 0;
+}
+
+void control_set_idle_timeout(struct control *ctl, unsigned ms)
+{
+	ctl->idle_timeout_ms = ms;
 }
 
 void control_destroy(struct control *ctl)

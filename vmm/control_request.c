@@ -13,7 +13,7 @@ static const struct {
 	enum control_cmd cmd;
 } commands[] = {
     {"status", CONTROL_STATUS},		{"pause", CONTROL_PAUSE}, {"resume", CONTROL_RESUME},
-    {"screenshot", CONTROL_SCREENSHOT}, {"quit", CONTROL_QUIT},
+    {"screenshot", CONTROL_SCREENSHOT}, {"quit", CONTROL_QUIT},	  {"snapshot", CONTROL_SNAPSHOT},
 };
 
 /*
@@ -66,6 +66,21 @@ static int parse_screenshot(const json_t *root, struct control_request *req)
 	return 0;
 }
 
+/* {"cmd":"snapshot","path":DIR[,"resume":BOOL]}. */
+static int parse_snapshot(const json_t *root, struct control_request *req)
+{
+	const json_t *path = json_object_get(root, "path");
+	const json_t *resume = json_object_get(root, "resume");
+
+	if (!json_is_string(path) || !json_string_length(path) ||
+	    (resume && !json_is_boolean(resume)))
+		return refuse(req, "want path, optional boolean resume");
+	if (!copy_string(req->path, sizeof(req->path), path))
+		return refuse(req, "path too long");
+	req->resume = resume && json_is_true(resume);
+	return 0;
+}
+
 /* The protocol is flat: a nested value is a client bug, refused as before jansson. */
 static bool is_flat(const json_t *root)
 {
@@ -91,6 +106,8 @@ static int parse_object(const json_t *root, struct control_request *req)
 		if (strcmp(json_string_value(cmd), commands[i].name))
 			continue;
 		req->cmd = commands[i].cmd;
+		if (req->cmd == CONTROL_SNAPSHOT)
+			return parse_snapshot(root, req);
 		return req->cmd == CONTROL_SCREENSHOT ? parse_screenshot(root, req) : 0;
 	}
 	return refuse(req, "unknown command");

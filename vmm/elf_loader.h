@@ -19,8 +19,13 @@ bool elf_is_elf64(int fd);
 
 /*
  * Validates the header for the given e_machine and loads every PT_LOAD
- * segment by p_paddr, zeroing bss. Every segment must fit in guest RAM.
- * Errors: -ENOEXEC (not a usable ELF; err says why), -EFAULT (does not fit).
+ * segment by p_paddr: file data is read straight into guest RAM (holes of
+ * a sparse file are not read), and what is not file data (holes, and bss:
+ * p_memsz beyond p_filesz) is zeroed through guest_memory_zero, which
+ * leaves untouched pages unallocated. Every segment must fit in guest RAM
+ * and lie in the file, and no two may overlap. Errors: -ENOEXEC (not a
+ * usable ELF, or overlapping segments; err says why), -EFAULT (does not
+ * fit), -EIO (a segment runs past the end of the file).
  */
 int elf_load(int fd, uint16_t machine, const struct guest_memory *mem, struct elf_image *out,
 	     char *err, unsigned err_size);

@@ -43,6 +43,7 @@ int vm_msi_route_alloc(struct vm *vm, uint32_t *gsi_out)
 	memset(e, 0, sizeof(*e));
 	e->gsi = vm->irq_routes.next_gsi++;
 	e->type = KVM_IRQ_ROUTING_MSI;
+	e->flags = vm->msi_needs_devid ? KVM_MSI_VALID_DEVID : 0;
 	/* An all-zero MSI goes nowhere harmful until the guest programs it. */
 	r = irq_routes_commit(vm);
 	if (r) {
@@ -55,18 +56,24 @@ int vm_msi_route_alloc(struct vm *vm, uint32_t *gsi_out)
 	return 0;
 }
 
-int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
+int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	struct kvm_irq_routing_entry *e = irq_route_find(vm, gsi);
+	uint32_t flags = vm->msi_needs_devid ? KVM_MSI_VALID_DEVID : 0;
 
 	if (!e)
 		return -ENOENT;
+	if (!vm->msi_needs_devid)
+		devid = 0;
 	if (e->u.msi.address_lo == (uint32_t)addr &&
-	    e->u.msi.address_hi == (uint32_t)(addr >> 32) && e->u.msi.data == data)
+	    e->u.msi.address_hi == (uint32_t)(addr >> 32) && e->u.msi.data == data &&
+	    e->flags == flags && e->u.msi.devid == devid)
 		return 0;
+	e->flags = flags;
 	e->u.msi.address_lo = (uint32_t)addr;
 	e->u.msi.address_hi = (uint32_t)(addr >> 32);
 	e->u.msi.data = data;
+	e->u.msi.devid = devid;
 	return irq_routes_commit(vm);
 }
 
@@ -89,12 +96,14 @@ int vm_irqfd_deassign(struct vm *vm, int eventfd, uint32_t gsi)
 	return irqfd_ioctl(vm, eventfd, gsi, KVM_IRQFD_FLAG_DEASSIGN);
 }
 
-int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	struct kvm_msi msi = {
 	    .address_lo = (uint32_t)addr,
 	    .address_hi = (uint32_t)(addr >> 32),
 	    .data = data,
+	    .flags = vm->msi_needs_devid ? KVM_MSI_VALID_DEVID : 0,
+	    .devid = vm->msi_needs_devid ? devid : 0,
 	};
 
 	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)

@@ -36,9 +36,11 @@ struct log_ratelimit {
 
 bool log_ratelimit_allow(struct log_ratelimit *rl, unsigned burst);
 
+#define LOG_RATELIMIT_BURST 10 /* lines per second per limiter */
+
 #define log_warn_ratelimited(rl, comp, ...)                                                        \
 	do {                                                                                       \
-		if (log_ratelimit_allow((rl), 10))                                                 \
+		if (log_ratelimit_allow((rl), LOG_RATELIMIT_BURST))                                \
 			log_msg(LOG_WARN, comp, __VA_ARGS__);                                      \
 	} while (0)
 

@@ -11,11 +11,13 @@
 #include "arch/arch.h"
 #include "vhost_user/device/device.h"
 #include "vmm/cli.h"
+#include "vmm/clock.h"
 #include "vmm/config.h"
 #include "vmm/console.h"
 #include "vmm/control.h"
 #include "vmm/devices.h"
 #include "vmm/log.h"
+#include "vmm/snapshot.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -40,6 +42,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(vmm->vm.evbase);
 		return;
 	}
+	console_flush(&vmm->console);
 	console_service(&vmm->console);
 }
 
@@ -116,33 +119,69 @@ static void event_loop_teardown(struct vmm *vmm)
 		event_base_free(vmm->vm.evbase);
 }
 
-static void print_stats(struct vmm *vmm)
+/* Prints the "KEY: N kB" lines of a /proc file whose key is in keys. */
+static void print_kb_fields(const char *path, const char *const *keys, unsigned nkeys)
 {
 	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(path, "r");
 
-	vcpus_print_stats(&vmm->vm);
-	fprintf(stderr, "vmm: stats: exits=%lu", (unsigned long)atomic_load(&vmm->vm.exits_total));
 	while (f && fgets(line, sizeof(line), f)) {
 		unsigned long kib;
 		char key[32];
-		if (sscanf(line, "%31[^:]: %lu kB", key, &kib) == 2 &&
-		    (!strcmp(key, "VmHWM") || !strcmp(key, "VmRSS") || !strcmp(key, "RssAnon") ||
-		     !strcmp(key, "RssFile") || !strcmp(key, "RssShmem")))
-			fprintf(stderr, " %s=%lukB", key, kib);
+		if (sscanf(line, "%31[^:]: %lu kB", key, &kib) != 2)
+			continue;
+		for (unsigned i = 0; i < nkeys; i++)
+			if (!strcmp(key, keys[i]))
+				fprintf(stderr, " %s=%lukB", key, kib);
 	}
-	fprintf(stderr, "\n");
 	if (f)
 		fclose(f);
 }
 
-static int vmm_build(struct vmm *vmm, const struct vm_config *cfg)
+static void print_stats(struct vmm *vmm)
 {
-	struct vm *vm = &vmm->vm;
-	int r = vm_create(vm, cfg);
+	static const char *const status_keys[] = {"VmHWM", "VmRSS", "RssAnon", "RssFile",
+						  "RssShmem"};
+	/* How much of guest RAM is mapped with huge pages. */
+	static const char *const smaps_keys[] = {"ShmemPmdMapped"};
+	char line[512];
+
+	vcpus_print_stats(&vmm->vm);
+	fprintf(stderr, "vmm: stats: exits=%lu", (unsigned long)atomic_load(&vmm->vm.exits_total));
+	print_kb_fields("/proc/self/status", status_keys, 5);
+	print_kb_fields("/proc/self/smaps_rollup", smaps_keys, 1);
+	fprintf(stderr, "\n");
+	boot_timeline_format(&vmm->vm.timeline, line, sizeof(line));
+	fprintf(stderr, "vmm: stats: timeline: %s\n", line);
+}
+
+/* --restore: a snapshot replaces the guest the kernel would have booted. */
+static int restore(struct vmm *vmm, const char *path)
+{
+	uint64_t start = monotonic_ns();
+	char err[SNAP_RESTORE_ERR_MAX];
+	int r = vm_snapshot_restore(&vmm->vm, &vmm->devices, path, err, sizeof(err));
 
 	if (r)
+		fprintf(stderr, "vmm: --restore %s: %s\n", path, err);
+	else
+		log_info("vmm", "restored from %s in %.1f ms", path,
+			 (double)(monotonic_ns() - start) / 1e6);
+	return r;
+}
+
+static int vmm_build(struct vmm *vmm, const struct vm_config *cfg, uint64_t start_ns)
+{
+	struct vm *vm = &vmm->vm;
+	/* The kernel's preparation (seconds, the first time) overlaps all that follows. */
+	struct kernel_prefetch *prefetch = arch_kernel_prefetch_start(cfg->kernel_path);
+	int r = vm_create(vm, cfg);
+
+	boot_timeline_init(&vm->timeline, start_ns);
+	vm->kernel_prefetch = prefetch;
+	if (r)
 		return r;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_VM_CREATED);
 	event_set_log_callback(libevent_log);
 	vm->evbase = event_base_new();
 	if (!vm->evbase)
@@ -153,10 +192,12 @@ static int vmm_build(struct vmm *vmm, const struct vm_config *cfg)
 	if (!r)
 		r = vm_devices_create(vm, &vmm->devices);
 	/* Firmware tables describe the devices, so the guest is loaded last. */
-	if (!r)
+	if (!r && !cfg->restore_path)
 		r = arch_load_guest(vm);
 	if (!r)
 		r = vcpus_create(vm);
+	if (!r && cfg->restore_path)
+		r = restore(vmm, cfg->restore_path);
 	if (!r && cfg->control_path)
 		r = control_create(vm, &vmm->devices, cfg->control_path, &vmm->control);
 	return r;
@@ -220,7 +261,7 @@ static void screenshot_on_exit(struct vm_devices *devs, const char *path)
 	log_error("vmm", "--screenshot-on-exit: no device with a display (gpu)");
 }
 
-static int run_vm(const struct vm_config *cfg)
+static int run_vm(const struct vm_config *cfg, uint64_t start_ns)
 {
 	struct vmm *vmm = calloc(1, sizeof(*vmm));
 	int status;
@@ -228,11 +269,14 @@ static int run_vm(const struct vm_config *cfg)
 	if (!vmm)
 		return VMM_STATUS_ERROR;
 	/* A build failure was already reported with its cause; say nothing more. */
-	if (vmm_build(vmm, cfg) == 0)
+	if (vmm_build(vmm, cfg, start_ns) == 0)
 		vmm_run(vmm);
 	else
 		vmm->vm.exit_status = VMM_STATUS_ERROR;
 	vcpus_join(&vmm->vm);
+	/* Still here when the build failed before the kernel was loaded. */
+	arch_kernel_prefetch_cancel(vmm->vm.kernel_prefetch);
+	vmm->vm.kernel_prefetch = NULL;
 	if (cfg->screenshot_path)
 		screenshot_on_exit(&vmm->devices, cfg->screenshot_path);
 	if (cfg->stats)
@@ -241,6 +285,7 @@ static int run_vm(const struct vm_config *cfg)
 	control_destroy(vmm->control);
 	vm_devices_destroy(&vmm->devices);
 	event_loop_teardown(vmm);
+	console_destroy(&vmm->console);
 	status = vmm->vm.exit_status;
 	log_debug("vm", "%s, exit status %d",
 		  vm_exit_reason_name(atomic_load(&vmm->vm.exit_reason)), status);
@@ -251,6 +296,7 @@ static int run_vm(const struct vm_config *cfg)
 
 int main(int argc, char **argv)
 {
+	uint64_t start_ns = monotonic_ns();
 	struct vm_config cfg;
 	char msg[4096];
 
@@ -269,5 +315,5 @@ int main(int argc, char **argv)
 		return VMM_STATUS_ERROR;
 	if (cfg.extract_vmlinux_path)
 		return arch_extract_kernel(cfg.kernel_path, cfg.extract_vmlinux_path) ? 1 : 0;
-	return run_vm(&cfg);
+	return run_vm(&cfg, start_ns);
 }

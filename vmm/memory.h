@@ -31,8 +31,9 @@ struct ram_range {
 };
 
 /*
- * Creates one memfd region per range. Returns 0 or -errno; on failure
- * nothing stays allocated.
+ * Creates one memfd region per range, mapped 2 MiB-aligned with
+ * MADV_HUGEPAGE (huge pages where the host's shmem THP setting allows).
+ * Returns 0 or -errno; on failure nothing stays allocated.
  */
 int guest_memory_init(struct guest_memory *mem, const struct ram_range *ranges, unsigned nranges);
 void guest_memory_destroy(struct guest_memory *mem);
@@ -47,6 +48,14 @@ void *guest_memory_ptr(const struct guest_memory *mem, uint64_t gpa, uint64_t le
 /* Copies with the same checks; return 0 or -EFAULT. */
 int guest_memory_read(const struct guest_memory *mem, uint64_t gpa, void *dst, size_t len);
 int guest_memory_write(const struct guest_memory *mem, uint64_t gpa, const void *src, size_t len);
+
+/*
+ * Makes [gpa, gpa + len) read as zeros, clearing only the parts the memfd
+ * holds pages for (SEEK_DATA): pages never touched already read as zeros
+ * and stay unallocated, and huge pages are not split. Same range checks as
+ * guest_memory_ptr; 0 or -EFAULT.
+ */
+int guest_memory_zero(const struct guest_memory *mem, uint64_t gpa, uint64_t len);
 
 /* The region that holds gpa, or NULL. */
 const struct mem_region *guest_memory_region_of(const struct guest_memory *mem, uint64_t gpa);

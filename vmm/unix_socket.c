@@ -72,7 +72,8 @@ static int remove_stale(const char *path)
 	return 0;
 }
 
-int unix_socket_listen(const char *path, int backlog, int flags)
+/* Binds and listens; with mode >= 0 the file gets it before anyone can connect. */
+static int listen_at(const char *path, int backlog, int flags, int mode)
 {
 	struct sockaddr_un addr;
 	int fd, err = fill_addr(&addr, path);
@@ -84,10 +85,28 @@ int unix_socket_listen(const char *path, int backlog, int flags)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, backlog) < 0) {
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		goto fail;
+	/* Before listen a connect is refused, so the umask's mode is never usable. */
+	if ((mode >= 0 && chmod(path, (mode_t)mode) < 0) || listen(fd, backlog) < 0) {
 		err = -errno;
+		unlink(path);
 		close(fd);
 		return err;
 	}
 	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+int unix_socket_listen(const char *path, int backlog, int flags)
+{
+	return listen_at(path, backlog, flags, -1);
+}
+
+int unix_socket_listen_mode(const char *path, int backlog, int flags, mode_t mode)
+{
+	return listen_at(path, backlog, flags, (int)(mode & 07777));
 }

@@ -3,6 +3,8 @@
 #ifndef VMM_UNIX_SOCKET_H
 #define VMM_UNIX_SOCKET_H
 
+#include <sys/types.h>
+
 /*
  * Connects a SOCK_STREAM | SOCK_CLOEXEC socket (| flags, e.g. SOCK_NONBLOCK)
  * to path. While nobody listens yet (-ENOENT, -ECONNREFUSED) or, with
@@ -21,5 +23,12 @@ int unix_socket_connect(const char *path, int flags, unsigned retry_ms);
  * caller unlinks path when done.
  */
 int unix_socket_listen(const char *path, int backlog, int flags);
+
+/*
+ * unix_socket_listen, with the socket file given mode (e.g. 0600) whatever
+ * the umask: it is set between bind and listen, so no client can connect
+ * while the file still has the umask's mode. -errno of chmod as well.
+ */
+int unix_socket_listen_mode(const char *path, int backlog, int flags, mode_t mode);
 
 #endif

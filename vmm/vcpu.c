@@ -65,7 +65,7 @@ int vcpus_create(struct vm *vm)
 		if (err)
 			return err;
 	}
-	return 0;
+	return arch_vcpus_ready(vm);
 }
 
 static void vcpu_handle_io(struct vcpu *vcpu)
@@ -212,6 +212,8 @@ static void *vcpu_thread(void *arg)
 		vcpu_maybe_park(vcpu);
 		if (vm_exit_requested(vm))
 			break;
+		if (vcpu->exits == 0)
+			boot_timeline_mark(&vm->timeline, BOOT_MARK_FIRST_RUN);
 		int r = ioctl(vcpu->fd, KVM_RUN, 0);
 
 		vcpu->exits++;

@@ -26,7 +26,7 @@ struct vcpu {
 	bool parked;
 };
 
-/* Creates vm->ncpus vCPUs and applies arch_vcpu_setup to each. */
+/* Creates vm->ncpus vCPUs, applies arch_vcpu_setup to each, then arch_vcpus_ready. */
 int vcpus_create(struct vm *vm);
 
 /* Starts one thread per vCPU. SIGINT/SIGTERM stay blocked in them. */

@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
+#include "vmm/log.h"
 #include "vmm/iobus.h"
 #include "vmm/memory.h"
+#include "vmm/timeline.h"
 
 struct event_base;
 struct event;
@@ -21,6 +23,7 @@ struct vcpu;
 struct arch_vm;
 struct kvm_coalesced_mmio_ring;
 struct console;
+struct kernel_prefetch;
 
 /* Why the VM stopped; decides the VMM's exit status. */
 enum vm_exit_reason {
@@ -100,7 +103,17 @@ struct vm {
 	unsigned coalesced_ring_entries;
 	struct arch_vm *arch;
 	struct console *console; /* the serial console, owned by main */
-	bool pci_enabled;	 /* a PCI bus exists: firmware tables describe it */
+	/* Lines the guest can trigger at will through platform devices (pvpanic, ACPI). */
+	struct log_ratelimit platform_rl;
+	bool pci_enabled;			 /* a PCI bus exists: firmware tables describe it */
+	struct boot_timeline timeline;		 /* start-up milestones, for --stats */
+	struct kernel_prefetch *kernel_prefetch; /* arch_kernel_prefetch_start's, or NULL */
+	/*
+	 * Set by arch_vm_setup when MSIs must name their device (a GICv3 ITS
+	 * translates by device id): routes and injected MSIs then carry
+	 * KVM_MSI_VALID_DEVID and the requester id. x86 leaves it false.
+	 */
+	bool msi_needs_devid;
 };
 
 /*
@@ -132,7 +145,10 @@ int vm_map_memory_flags(struct vm *vm, uint64_t gpa, uint64_t size, void *host, 
 			unsigned *slot_out);
 int vm_unmap_memory(struct vm *vm, unsigned slot);
 
-/* Legacy interrupt line (ISA IRQ / GSI) through the in-kernel irqchip. */
+/*
+ * Wired interrupt line through the in-kernel irqchip; irq as KVM_IRQ_LINE
+ * takes it on this architecture (x86: the GSI; arm64: type and INTID).
+ */
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
 
 /*
@@ -141,11 +157,12 @@ int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
  * backend's) inject the interrupt without the VMM.
  */
 int vm_msi_route_alloc(struct vm *vm, uint32_t *gsi_out);
-int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
+/* devid: the requester id (bus << 8 | devfn); used only when vm->msi_needs_devid. */
+int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data, uint32_t devid);
 int vm_irqfd_assign(struct vm *vm, int eventfd, uint32_t gsi);
 int vm_irqfd_deassign(struct vm *vm, int eventfd, uint32_t gsi);
 /* Injects an MSI directly (used when no irqfd is bound). */
-int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 
 /*
  * ioeventfd: a guest write of len bytes at addr signals eventfd inside KVM,

@@ -10,6 +10,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/bzimage.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/prefetch.h"
 #include "arch/x86_64/x86.h"
 #include "vmm/elf_loader.h"
 #include "vmm/file_io.h"
@@ -93,7 +94,12 @@ static int load_bzimage(struct vm *vm, int fd, struct boot_params *bp, struct ke
 	memcpy(&bp->hdr, &bz.hdr, bz.hdr_len);
 	ki->cmdline_max = bz.hdr.cmdline_size + 1;
 	ki->initrd_addr_max = bz.hdr.initrd_addr_max;
-	vmlinux = bzimage_vmlinux_fd(fd, &bz, err, sizeof(err));
+	vmlinux = -ESTALE;
+	if (vm->kernel_prefetch)
+		vmlinux = kernel_prefetch_take(vm->kernel_prefetch, fd, err, sizeof(err));
+	vm->kernel_prefetch = NULL;
+	if (vmlinux == -ESTALE)
+		vmlinux = bzimage_vmlinux_fd(fd, &bz, err, sizeof(err));
 	if (vmlinux >= 0) {
 		r = load_elf_kernel(vm, vmlinux, ki);
 		close(vmlinux);
@@ -104,7 +110,7 @@ static int load_bzimage(struct vm *vm, int fd, struct boot_params *bp, struct ke
 	return load_bzimage_decompressor(vm, fd, &bz, ki);
 }
 
-static int load_kernel(struct vm *vm, struct boot_params *bp, struct kernel_info *ki)
+static int load_kernel_file(struct vm *vm, struct boot_params *bp, struct kernel_info *ki)
 {
 	int fd = open_input("kernel", vm->cfg->kernel_path);
 	int r;
@@ -124,6 +130,16 @@ static int load_kernel(struct vm *vm, struct boot_params *bp, struct kernel_info
 		r = -ENOEXEC;
 	}
 	close(fd);
+	return r;
+}
+
+/* Whatever the kernel turned out to be, a prefetch not taken by load_bzimage ends here. */
+static int load_kernel(struct vm *vm, struct boot_params *bp, struct kernel_info *ki)
+{
+	int r = load_kernel_file(vm, bp, ki);
+
+	arch_kernel_prefetch_cancel(vm->kernel_prefetch);
+	vm->kernel_prefetch = NULL;
 	return r;
 }
 
@@ -228,10 +244,15 @@ int arch_load_guest(struct vm *vm)
 
 	if (!bp)
 		return -EFAULT;
+	if (vm->cfg->dump_dtb_path) {
+		log_error("boot", "--dump-dtb: x86_64 guests get ACPI tables, not a device tree");
+		return -ENOTSUP;
+	}
 	memset(bp, 0, sizeof(*bp));
 	r = load_kernel(vm, bp, &ki);
 	if (r)
 		return r;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_KERNEL);
 	if (ki.end > guest_memory_region_of(&vm->mem, 0)->size) {
 		log_error("boot", "the kernel needs %llu MiB of RAM to run; give more --mem",
 			  (unsigned long long)(ki.end >> 20) + 1);
@@ -243,6 +264,7 @@ int arch_load_guest(struct vm *vm)
 		r = load_initrd(vm, bp, &ki);
 	if (r)
 		return r;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_INITRD);
 	r = write_reset_code(vm);
 	if (r)
 		return r;
@@ -251,5 +273,6 @@ int arch_load_guest(struct vm *vm)
 	if (!rsdp)
 		return -ENOSPC;
 	bp->acpi_rsdp_addr = rsdp;
+	boot_timeline_mark(&vm->timeline, BOOT_MARK_TABLES);
 	return 0;
 }

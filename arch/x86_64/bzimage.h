@@ -7,6 +7,7 @@
 #define ARCH_X86_64_BZIMAGE_H
 
 #include <asm/bootparam.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,5 +36,20 @@ int bzimage_parse(int fd, struct bzimage *bz, char *err, unsigned err_size);
  * not XZ; the caller then boots the bzImage's own decompressor.
  */
 int bzimage_vmlinux_fd(int fd, const struct bzimage *bz, char *err, unsigned err_size);
+
+/* How a thread running bzimage_vmlinux_fd_fetch and the one waiting for it talk. */
+struct bzimage_fetch {
+	atomic_bool cancel;	   /* set by the waiter: stop decompressing (-ECANCELED) */
+	atomic_bool decompressing; /* set by the worker: no cache entry, decompressing now */
+};
+
+/*
+ * bzimage_vmlinux_fd for a worker thread: logs nothing (it sets
+ * fetch->decompressing instead, for the waiter to say why it waits) and
+ * gives up between two chunks once fetch->cancel is set, leaving no
+ * partial cache entry. fetch may be NULL.
+ */
+int bzimage_vmlinux_fd_fetch(int fd, const struct bzimage *bz, struct bzimage_fetch *fetch,
+			     char *err, unsigned err_size);
 
 #endif

@@ -130,9 +130,9 @@ int arch_platform_devices_create(struct vm *vm)
 	int r = console_attach(vm->console, &vm->pio, X86_COM1_PORT, X86_COM1_IRQ);
 
 	if (!r)
-		r = debug_exit_register(vm, X86_DEBUG_EXIT_PORT);
+		r = debug_exit_register(vm, &vm->pio, X86_DEBUG_EXIT_PORT);
 	if (!r)
-		r = pvpanic_register(vm, X86_PVPANIC_PORT);
+		r = pvpanic_register(vm, &vm->pio, X86_PVPANIC_PORT);
 	if (!r)
 		r = acpi_power_register(vm, &vm->arch->power, &ports);
 	if (!r)
@@ -140,6 +140,13 @@ int arch_platform_devices_create(struct vm *vm)
 	if (r)
 		log_error("platform", "cannot register platform devices: %s", strerror(-r));
 	return r;
+}
+
+/* The boot vCPU got its entry state in arch_vcpu_setup; nothing needs them all. */
+int arch_vcpus_ready(struct vm *vm)
+{
+	(void)vm;
+	return 0;
 }
 
 bool arch_vcpu_handle_exit(struct vm *vm, struct vcpu *vcpu)

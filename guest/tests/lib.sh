@@ -46,3 +46,19 @@ net_up() {
 }
 
 net_stat() { cat "/sys/class/net/eth0/statistics/$1"; }
+
+# Waits (up to 30 s) until a frame comes back: a back-end may serve its
+# rings seconds after DRIVER_OK (DPDK prefaults all guest RAM first, ~7 s
+# on a loaded nested host), and the counts that follow must measure the
+# data path, not its start-up. Fails when no frame ever comes back.
+# An echoing back-end returns the request frame itself (to the fake
+# neighbour's MAC), so ping never sees a reply: a frame came back when
+# rx_packets rose.
+net_wait_echo() {
+	for _ in $(seq 30); do
+		rx=$(net_stat rx_packets)
+		ping -c 1 -W 1 10.0.2.99 >/dev/null 2>&1
+		[ "$(net_stat rx_packets)" -gt "$rx" ] && return 0
+	done
+	fail "no frame came back within 30 s of link up"
+}

@@ -7,6 +7,7 @@ TEST=net
 . /tests/lib.sh
 
 net_up "$1"
+net_wait_echo
 tx0=$(net_stat tx_packets)
 rx0=$(net_stat rx_packets)
 ping -c 20 -i 0.1 -W 1 10.0.2.99 >/dev/null 2>&1

@@ -8,8 +8,8 @@ fail() {
 }
 
 msix_count() {
-	# Sum of the per-CPU counts on the virtio device's MSI-X lines.
-	grep 'PCI-MSI.*virtio' /proc/interrupts | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; else break } END { print s + 0 }'
+	# Sum of the per-CPU counts on the virtio device's MSI-X lines (x86 PCI-MSI, arm64 ITS-MSI).
+	grep -E '(PCI|ITS)-MSI.*virtio' /proc/interrupts | awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; else break } END { print s + 0 }'
 }
 
 read_hwrng() {

@@ -7,14 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
 #include "vhost_user/device/internal.h"
 #include "vmm/control.h"
 #include "vmm/devices.h"
+#include "vmm/unix_socket.h"
 #include "vmm/vm.h"
 
 /* Parses text from an exact-size heap copy, so ASan sees any read past its end. */
@@ -103,6 +107,22 @@ START_TEST(screenshot_arguments)
 		       "no such scanout");
 	assert_refused("{\"cmd\":\"screenshot\",\"path\":\"/x\",\"scanout\":4294967296}",
 		       "no such scanout");
+}
+END_TEST
+
+START_TEST(snapshot_arguments)
+{
+	struct control_request req;
+
+	ck_assert_int_eq(parse("{\"cmd\":\"snapshot\",\"path\":\"/tmp/snap\"}", &req), 0);
+	ck_assert_int_eq(req.cmd, CONTROL_SNAPSHOT);
+	ck_assert_str_eq(req.path, "/tmp/snap");
+	ck_assert(!req.resume);
+	ck_assert_int_eq(parse("{\"cmd\":\"snapshot\",\"path\":\"/s\",\"resume\":true}", &req), 0);
+	ck_assert(req.resume);
+	assert_refused("{\"cmd\":\"snapshot\"}", "want path, optional boolean resume");
+	assert_refused("{\"cmd\":\"snapshot\",\"path\":\"\"}", "want path");
+	assert_refused("{\"cmd\":\"snapshot\",\"path\":\"/s\",\"resume\":1}", "want path");
 }
 END_TEST
 
@@ -366,6 +386,170 @@ START_TEST(long_line_is_refused_then_closed)
 }
 END_TEST
 
+static int connect_to(const char *path)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	strcpy(addr.sun_path, path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	return fd;
+}
+
+/* Runs the loop until fd is closed by the VMM (true) or wait_ms pass (false). */
+static bool closed_by_vmm(struct fixture *f, int fd, int wait_ms)
+{
+	for (int i = 0; i < wait_ms / 10; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char byte;
+
+		event_base_loop(f->vm.evbase, EVLOOP_NONBLOCK);
+		if (poll(&p, 1, 10) == 1 && recv(fd, &byte, 1, MSG_DONTWAIT) == 0)
+			return true;
+	}
+	return false;
+}
+
+START_TEST(socket_is_private_whatever_the_umask)
+{
+	mode_t old = umask(0);
+	struct fixture *f = fixture_create();
+	struct stat st;
+
+	umask(old);
+	ck_assert_int_eq(lstat(f->path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	fixture_destroy(f);
+}
+END_TEST
+
+/*
+ * In a child running as uid 65534: connects (the socket file made world-
+ * writable, so only the peer check stands in the way) and sends status.
+ * Exits 0 when the VMM closed the connection without a reply, 1 when it
+ * answered, 2 when the test itself went wrong.
+ */
+static void other_user_child(const char *path, int go)
+{
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (setgid(65534) || setuid(65534))
+		_exit(2);
+	fd = unix_socket_connect(path, 0, 0);
+	if (fd < 0 || write(go, "c", 1) != 1)
+		_exit(2);
+	/* The VMM may close before the request is out: EPIPE is a refusal too. */
+	if (write(fd, "{\"cmd\":\"status\"}\n", 17) != 17)
+		_exit(errno == EPIPE || errno == ECONNRESET ? 0 : 2);
+	n = read(fd, buf, sizeof(buf));
+	_exit(n == 0 || (n < 0 && errno == ECONNRESET) ? 0 : n > 0 ? 1 : 2);
+}
+
+START_TEST(other_users_are_refused)
+{
+	struct fixture *f = fixture_create();
+	int go[2], status;
+	json_t *r;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr,
+			"# not root: cannot run a client as another uid; peer check untested\n");
+		fixture_destroy(f);
+		return;
+	}
+	ck_assert_int_eq(chmod(f->path, 0666), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		other_user_child(f->path, go[1]);
+	close(go[1]);
+	{
+		char byte;
+
+		ck_assert_int_eq(read(go[0], &byte, 1), 1); /* connected */
+	}
+	close(go[0]);
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+		event_base_loop(f->vm.evbase, EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "uid 65534: %s",
+		      WIFEXITED(status) && WEXITSTATUS(status) == 1 ? "answered" : "child failed");
+	/* The VMM's own uid still gets in. */
+	r = request(f, "{\"cmd\":\"status\"}\n");
+	ck_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	fixture_destroy(f);
+}
+END_TEST
+
+/* Eight clients that never finish a line, and a ninth that must still be served. */
+START_TEST(idle_clients_cannot_lock_others_out)
+{
+	struct fixture *f = fixture_create();
+	int idle[CONTROL_MAX_CLIENTS - 1], client;
+	json_t *r;
+
+	event_base_loop(f->vm.evbase, EVLOOP_NONBLOCK); /* f->client is the oldest */
+	ck_assert_int_eq(write(f->client, "{\"cmd\":", 7), 7);
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS - 1; i++) {
+		idle[i] = connect_to(f->path);
+		usleep(2000);
+		event_base_loop(f->vm.evbase, EVLOOP_NONBLOCK);
+	}
+	client = f->client;
+	f->client = connect_to(f->path);
+	r = request(f, "{\"cmd\":\"status\"}\n");
+	ck_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	/* The one idle longest made room; the others are still there. */
+	ck_assert(closed_by_vmm(f, client, 500));
+	ck_assert(!closed_by_vmm(f, idle[0], 50));
+	close(client);
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS - 1; i++)
+		close(idle[i]);
+	fixture_destroy(f);
+}
+END_TEST
+
+START_TEST(idle_clients_time_out)
+{
+	struct fixture *f = fixture_create();
+	int quiet, busy;
+	json_t *r;
+
+	control_set_idle_timeout(f->ctl, 300);
+	quiet = connect_to(f->path);
+	busy = f->client;
+	f->client = connect_to(f->path);
+	ck_assert_int_eq(write(quiet, "{\"cmd\":\"sta", 11), 11); /* half a line does not count */
+	for (int i = 0; i < 5; i++) {
+		r = request(f, "{\"cmd\":\"status\"}\n");
+		json_decref(r);
+		usleep(100000);
+	}
+	ck_assert(closed_by_vmm(f, quiet, 1000));
+	ck_assert(closed_by_vmm(f, busy, 1000));
+	r = request(f, "{\"cmd\":\"status\"}\n"); /* a client with lines keeps its seat */
+	ck_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	close(quiet);
+	close(busy);
+	fixture_destroy(f);
+}
+END_TEST
+
 static json_t *describe_round_trip(const struct vu_device *dev)
 {
 	json_t *d = vu_device_describe(dev), *back;
@@ -418,6 +602,7 @@ static Suite *control_suite(void)
 
 	tcase_add_test(parser, documented_requests_are_accepted);
 	tcase_add_test(parser, screenshot_arguments);
+	tcase_add_test(parser, snapshot_arguments);
 	tcase_add_test(parser, nothing_past_the_line_is_read);
 	tcase_add_test(parser, malformed_json_is_refused_with_its_position);
 	tcase_add_test(parser, non_objects_are_refused);
@@ -429,6 +614,10 @@ static Suite *control_suite(void)
 	tcase_add_test(sock, refusals_are_json);
 	tcase_add_test(sock, long_line_is_refused_then_closed);
 	tcase_add_test(sock, describe_parses_back);
+	tcase_add_test(sock, socket_is_private_whatever_the_umask);
+	tcase_add_test(sock, other_users_are_refused);
+	tcase_add_test(sock, idle_clients_cannot_lock_others_out);
+	tcase_add_test(sock, idle_clients_time_out);
 	suite_add_tcase(s, parser);
 	suite_add_tcase(s, sock);
 	return s;

@@ -310,13 +310,13 @@ END_TEST
 START_TEST(screenshot_writes_png)
 {
 	struct fixture f;
-	char path[] = "/tmp/test_gpu_display_XXXXXX";
+	char dir[] = "/tmp/test_gpu_display_XXXXXX", path[64];
 	uint8_t head[24];
 	FILE *file;
-	int fd = mkstemp(path);
 
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	/* A fresh name: screenshots never replace a file (see png_write_xrgb). */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/shot.png", dir);
 	setup(&f, 1024, 768);
 	ck_assert_int_eq(gpu_display_screenshot(&f.d, 0, path), -ENODATA);
 	scanout(&f, 0, 300, 200);
@@ -326,7 +326,9 @@ START_TEST(screenshot_writes_png)
 	ck_assert_ptr_nonnull(file);
 	ck_assert_uint_eq(fread(head, 1, sizeof(head), file), sizeof(head));
 	fclose(file);
+	ck_assert_int_eq(gpu_display_screenshot(&f.d, 0, path), -EEXIST);
 	unlink(path);
+	rmdir(dir);
 	ck_assert_mem_eq(head, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
 	ck_assert_mem_eq(head + 16, "\0\0\x01\x2c\0\0\0\xc8", 8); /* 300 x 200 */
 	teardown(&f);

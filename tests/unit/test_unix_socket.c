@@ -109,6 +109,25 @@ START_TEST(other_file_at_path_kept)
 }
 END_TEST
 
+START_TEST(listen_mode_ignores_the_umask)
+{
+	char dir[64], path[96];
+	struct stat st;
+	mode_t old = umask(0);
+	int fd;
+
+	temp_path(dir, sizeof(dir), path, sizeof(path));
+	fd = unix_socket_listen_mode(path, 1, 0, 0600);
+	umask(old);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	close(fd);
+	remove_temp(dir, path);
+}
+END_TEST
+
 static Suite *unix_socket_suite(void)
 {
 	Suite *s = suite_create("unix_socket");
@@ -119,6 +138,7 @@ static Suite *unix_socket_suite(void)
 	tcase_add_test(tc, connect_without_listener_fails_after_retry);
 	tcase_add_test(tc, stale_socket_file_replaced);
 	tcase_add_test(tc, other_file_at_path_kept);
+	tcase_add_test(tc, listen_mode_ignores_the_umask);
 	suite_add_tcase(s, tc);
 	return s;
 }

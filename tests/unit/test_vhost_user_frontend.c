@@ -1,6 +1,7 @@
 /* Unit tests for the vhost-user frontend against a scripted fake back-end thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@ struct fake_backend {
 	uint32_t bad_flags_at; /* answer this request with flags 0x1 */
 	uint32_t nack_at;      /* ack this request with failure */
 	uint32_t vring_base;   /* GET_VRING_BASE answer */
+	char state[64];	       /* DEVICE_STATE: what save sends, what load received */
+	unsigned check_result; /* CHECK_DEVICE_STATE answer */
 	int channel;	       /* back-end request channel received, or -1 */
 	uint32_t seen[64];     /* requests in arrival order */
 	unsigned nseen;
@@ -55,6 +58,23 @@ static void answer(struct fake_backend *fb, struct vhost_user_msg *m)
 		reply_u64(fb, r, flags, r == fb->nack_at ? 1 : 0);
 }
 
+/* SET_DEVICE_STATE_FD: reply (no fd of our own), then stream over the fd to EOF. */
+static void device_state(struct fake_backend *fb, const struct vhost_user_msg *m, int fd)
+{
+	reply_u64(fb, m->hdr.request, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY, 1ull << 8);
+	if (m->payload.device_state.direction == VHOST_USER_DEVICE_STATE_SAVE) {
+		ck_assert_int_eq(write(fd, fb->state, strlen(fb->state)),
+				 (ssize_t)strlen(fb->state));
+	} else {
+		ssize_t n, got = 0;
+
+		memset(fb->state, 0, sizeof(fb->state));
+		while ((n = read(fd, fb->state + got, sizeof(fb->state) - 1 - (size_t)got)) > 0)
+			got += n;
+	}
+	close(fd);
+}
+
 static void *fake_backend_thread(void *arg)
 {
 	struct fake_backend *fb = arg;
@@ -69,6 +89,15 @@ static void *fake_backend_thread(void *arg)
 		if (m.hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && nfds == 1) {
 			fb->channel = fds[0];
 			nfds = 0;
+		}
+		if (m.hdr.request == VHOST_USER_SET_DEVICE_STATE_FD && nfds == 1) {
+			device_state(fb, &m, fds[0]);
+			continue;
+		}
+		if (m.hdr.request == VHOST_USER_CHECK_DEVICE_STATE) {
+			reply_u64(fb, m.hdr.request, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+				  fb->check_result);
+			continue;
 		}
 		vhost_user_close_fds(fds, nfds);
 		if (m.hdr.request == fb->hang_up_at)
@@ -326,6 +355,50 @@ START_TEST(backend_requests_served_and_refused)
 }
 END_TEST
 
+static unsigned count_seen(const struct fake_backend *fb, uint32_t request)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fb->nseen; i++)
+		n += fb->seen[i] == request;
+	return n;
+}
+
+/* A ring started disabled gets no ENABLE until asked; a repeated state sends nothing. */
+START_TEST(ring_enable_follows_requests)
+{
+	const struct ram_range range = {0, 1 << 20};
+	struct vhost_user_vring ring = {.size = 8,
+					.desc_gpa = 0x1000,
+					.avail_gpa = 0x2000,
+					.used_gpa = 0x3000,
+					.kick_fd = -1,
+					.call_fd = -1,
+					.start_disabled = true};
+	struct guest_memory mem;
+	struct fixture fx;
+
+	ck_assert_int_eq(guest_memory_init(&mem, &range, 1), 0);
+	default_backend(&fx.fb);
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_int_eq(vhost_user_frontend_set_mem_table(&fx.fe, &mem), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), -EINVAL);
+	ck_assert_int_eq(vhost_user_frontend_start_queue(&fx.fe, 0, &ring), 0);
+	ck_assert(!fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, false), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), 0);
+	ck_assert(fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, false), 0);
+	ck_assert(!fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 64, true), -EINVAL);
+	finish(&fx);
+	ck_assert_uint_eq(count_seen(&fx.fb, VHOST_USER_SET_VRING_ENABLE), 2);
+	guest_memory_destroy(&mem);
+}
+END_TEST
+
 /* No PROTOCOL_FEATURES: no protocol messages, and rings start enabled without ENABLE. */
 START_TEST(legacy_backend)
 {
@@ -349,7 +422,11 @@ START_TEST(legacy_backend)
 	ck_assert_uint_eq(fx.fe.num_queues, 1);
 	ck_assert_int_eq(vhost_user_frontend_backend_fd(&fx.fe), -1);
 	ck_assert_int_eq(vhost_user_frontend_set_mem_table(&fx.fe, &mem), 0);
+	ring.start_disabled = true; /* cannot be honoured: the ring runs from its start */
 	ck_assert_int_eq(vhost_user_frontend_start_queue(&fx.fe, 0, &ring), 0);
+	ck_assert(fx.fe.queues[0].enabled);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, true), 0);
+	ck_assert_int_eq(vhost_user_frontend_enable_queue(&fx.fe, 0, false), -ENOTSUP);
 	ck_assert_int_eq(vhost_user_frontend_get_status(&fx.fe, &(uint8_t){0}), -ENOTSUP);
 	finish(&fx);
 	for (i = 0; i < fx.fb.nseen; i++) {
@@ -358,6 +435,84 @@ START_TEST(legacy_backend)
 	}
 	ck_assert_uint_eq(fx.fb.seen[fx.fb.nseen - 1], VHOST_USER_SET_VRING_KICK);
 	guest_memory_destroy(&mem);
+}
+END_TEST
+
+/* Only what the frontend uses is acked; a caller's own additions go with it. */
+START_TEST(acks_only_what_it_uses)
+{
+	const uint64_t unused = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE) |
+				BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+				BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
+				BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER);
+	struct fixture fx;
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= unused | BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE);
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_uint_eq(fx.fe.protocol_features & unused, 0);
+	ck_assert(vhost_user_frontend_has_protocol(&fx.fe, VHOST_USER_PROTOCOL_F_RESET_DEVICE));
+	finish(&fx);
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= unused;
+	start(&fx);
+	fx.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_uint_eq(fx.fe.protocol_features & unused,
+			  BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE));
+	finish(&fx);
+}
+END_TEST
+
+/* RESET_DEVICE goes out at a reset only when negotiated. */
+START_TEST(reset_sends_reset_device_when_negotiated)
+{
+	bool sent;
+
+	for (int with = 0; with < 2; with++) {
+		struct fixture fx;
+
+		default_backend(&fx.fb);
+		if (with)
+			fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE);
+		start(&fx);
+		ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+		ck_assert_int_eq(vhost_user_frontend_reset(&fx.fe), 0);
+		finish(&fx);
+		sent = false;
+		for (unsigned i = 0; i < fx.fb.nseen; i++)
+			sent |= fx.fb.seen[i] == VHOST_USER_RESET_DEVICE;
+		ck_assert_int_eq(sent, with);
+	}
+}
+END_TEST
+
+/* DEVICE_STATE both ways through the pipe; a failed CHECK fails the transfer. */
+START_TEST(device_state_save_and_load)
+{
+	struct fixture fx;
+	uint8_t *data;
+	size_t len;
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	strcpy(fx.fb.state, "inode table");
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_save_state(&fx.fe, &data, &len), -ENOTSUP);
+	fx.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_int_eq(vhost_user_frontend_save_state(&fx.fe, &data, &len), 0);
+	ck_assert_uint_eq(len, 11);
+	ck_assert(!memcmp(data, "inode table", 11));
+	ck_assert_int_eq(vhost_user_frontend_load_state(&fx.fe, (const uint8_t *)"restored", 8), 0);
+	free(data);
+	fx.fb.check_result = 1;
+	ck_assert_int_ne(vhost_user_frontend_save_state(&fx.fe, &data, &len), 0);
+	ck_assert_ptr_null(data);
+	finish(&fx);
+	ck_assert_str_eq(fx.fb.state, "restored");
 }
 END_TEST
 
@@ -394,7 +549,11 @@ static Suite *frontend_suite(void)
 	tcase_add_test(tc, nack_is_an_error_but_not_broken);
 	tcase_add_test(tc, vring_checks);
 	tcase_add_test(tc, backend_requests_served_and_refused);
+	tcase_add_test(tc, ring_enable_follows_requests);
 	tcase_add_test(tc, legacy_backend);
+	tcase_add_test(tc, acks_only_what_it_uses);
+	tcase_add_test(tc, reset_sends_reset_device_when_negotiated);
+	tcase_add_test(tc, device_state_save_and_load);
 	tcase_add_test(tc, device_types);
 	suite_add_tcase(s, tc);
 	return s;

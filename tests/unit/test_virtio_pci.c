@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tests/lib/fake_vm.h"
+#include "tests/lib/fds.h"
 #include "tests/unit/check_main.h"
 #include "virtio/pci_transport.h"
 #include "vmm/vm.h"
@@ -511,6 +512,28 @@ START_TEST(activation_failure_and_config_change)
 }
 END_TEST
 
+/* A guest that resets a device whose activation fails, 1,000 times: a bounded number of lines. */
+START_TEST(needs_reset_lines_are_rate_limited)
+{
+	struct fixture *f = setup();
+	int saved = test_stderr_begin(), lines;
+
+	ck_assert_int_ge(saved, 0);
+	f->activate_error = -EIO;
+	for (int i = 0; i < 1000; i++) {
+		set_status(f, 0);
+		set_status(f, 3);
+		set_driver_features(f, 1ull << VIRTIO_F_VERSION_1);
+		set_status(f, 0x0b);
+		set_status(f, 0x0f);
+		ck_assert_uint_ne(status(f) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+	}
+	lines = test_stderr_end(saved);
+	ck_assert_msg(lines >= 1 && lines <= LOG_RATELIMIT_BURST + 1, "%d lines", lines);
+	teardown(f);
+}
+END_TEST
+
 /* Points the PCI_CFG window at BAR bar, offset off, len bytes. */
 static void cfg_window_setup(struct fixture *f, uint8_t bar, uint32_t off, uint32_t len)
 {
@@ -592,6 +615,7 @@ static Suite *virtio_pci_suite(void)
 	tcase_add_test(tc, activation_failure_and_config_change);
 	tcase_add_test(tc, pci_cfg_access_window);
 	tcase_add_test(tc, random_guest_writes_survive);
+	tcase_add_test(tc, needs_reset_lines_are_rate_limited);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

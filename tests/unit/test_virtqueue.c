@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/lib/fds.h"
 #include "tests/unit/check_main.h"
 #include "virtio/virtqueue.h"
+#include "vmm/log.h"
 #include "vmm/memory.h"
 
 #define RAM_SIZE (1u << 20)
@@ -361,6 +363,28 @@ START_TEST(random_rings_stay_inside_ram)
 }
 END_TEST
 
+/* A guest that breaks its ring, resets and re-inits it, 1,000 times: a bounded number of lines. */
+START_TEST(malformed_ring_lines_are_rate_limited)
+{
+	struct fixture *f = setup();
+	struct log_ratelimit rl = {0};
+	struct virtq_chain *chain = &f->chain;
+	int saved = test_stderr_begin(), lines;
+
+	ck_assert_int_ge(saved, 0);
+	for (int i = 0; i < 1000; i++) {
+		ck_assert_int_eq(virtq_init(&f->vq, &f->mem, QSIZE, DESC, AVAIL, USED, false), 0);
+		virtq_set_ratelimit(&f->vq, &rl);
+		set_desc(f, DESC, 0, RAM_SIZE - 8, 64, 0, 0); /* runs off the end of RAM */
+		offer(f, 0);
+		ck_assert_int_eq(virtq_pop(&f->vq, chain), -EIO);
+	}
+	lines = test_stderr_end(saved);
+	ck_assert_msg(lines >= 1 && lines <= LOG_RATELIMIT_BURST + 1, "%d lines", lines);
+	teardown(f);
+}
+END_TEST
+
 static Suite *virtqueue_suite(void)
 {
 	Suite *s = suite_create("virtqueue");
@@ -376,6 +400,7 @@ static Suite *virtqueue_suite(void)
 	tcase_add_test(tc, malicious_indirect_tables);
 	tcase_add_test(tc, notification_suppression);
 	tcase_add_test(tc, random_rings_stay_inside_ram);
+	tcase_add_test(tc, malformed_ring_lines_are_rate_limited);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -324,6 +324,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vhost_user_frontend_init(&c.fe, "check0", c.type->id);
+	/* The checker sends GET_MAX_MEM_SLOTS itself (check_mem_slots). */
+	c.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
 	c.fe.trace = trace.text || trace.json ? &trace : NULL;
 	c.fe.timeout_ms = o.timeout_ms;
 	run_checks(&c, o.reconnect);

@@ -10,6 +10,7 @@
 
 #include "pci/pci.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 #include "vmm/vm.h"
 
 #define CONNECT_RETRY_MS 2000 /* a back-end started just before us may still be binding */
@@ -25,9 +26,12 @@ static int setup_device_model(struct vu_device *dev, unsigned ordinal, char *err
 	r = ops->setup ? ops->setup(dev, ordinal, err, n) : 0;
 	if (r)
 		return r;
-	if (dev->nqueues > fe->num_queues || dev->nqueues > VIRTIO_PCI_MAX_QUEUES) {
-		snprintf(err, n, "needs %u queues, back-end offers %u", dev->nqueues,
-			 fe->num_queues);
+	/* The VMM's own queues (nlocal_queues) are not the back-end's to offer. */
+	if (dev->nlocal_queues > dev->nqueues ||
+	    dev->nqueues - dev->nlocal_queues > fe->num_queues ||
+	    dev->nqueues > VIRTIO_PCI_MAX_QUEUES) {
+		snprintf(err, n, "needs %u queues, back-end offers %u",
+			 dev->nqueues - dev->nlocal_queues, fe->num_queues);
 		return -EINVAL;
 	}
 	if (fe->type->config_size > VU_DEV_CONFIG_MAX) {
@@ -164,6 +168,8 @@ static int connect_backend(struct vu_device *dev, const char *spec_text,
 	r = choose_trace(dev, trace, err, n);
 	if (r)
 		return r;
+	/* Snapshots use DEVICE_STATE where the back-end offers it (state.c). */
+	dev->fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
 	if (dev->spec.timeout_ms)
 		dev->fe.timeout_ms = (int)dev->spec.timeout_ms;
 	/* Every wait on the back-end ends when the VM stops, whatever the back-end does. */
@@ -273,6 +279,7 @@ void vu_device_destroy(struct vu_device *dev)
 	if (!dev)
 		return;
 	vu_watches_stop(dev);
+	vu_local_stop(dev, false);
 	destroy_type_state(dev);
 	vu_shmem_release(dev, "shut-down");
 	virtio_pci_destroy(&dev->transport);

@@ -42,10 +42,13 @@ void vu_device_destroy(struct vu_device *dev);
 bool vu_device_has_display(const struct vu_device *dev);
 
 /*
- * Writes scanout's framebuffer of a GPU device to path as a PNG. Takes the
- * display's own lock only (callable from the loop thread without dev_lock).
- * Returns 0, -ENODEV (not a GPU), -EINVAL (no such scanout), -ENODATA
- * (scanout disabled, showing a dmabuf, or no driver yet), or a write error.
+ * Writes scanout's framebuffer of a GPU device to path as a new PNG (mode
+ * 0600; an existing file is never replaced). Takes the display's own lock
+ * only, and only to copy the framebuffer: the encoding runs outside it, so
+ * status reads and the display thread go on meanwhile (callable from the
+ * loop thread without dev_lock). Returns 0, -ENODEV (not a GPU), -EINVAL (no
+ * such scanout), -ENODATA (scanout disabled, showing a dmabuf, or no driver
+ * yet), -EEXIST (path exists), or a write error.
  */
 int vu_device_screenshot(struct vu_device *dev, unsigned scanout, const char *path);
 
@@ -70,5 +73,26 @@ int vu_device_resume(struct vu_device *dev);
  * vm->dev_lock held. The caller owns the reference; NULL when out of memory.
  */
 json_t *vu_device_describe(const struct vu_device *dev);
+
+struct snap_buf;
+struct snap_reader;
+/*
+ * Snapshot (state.c), with dev_lock held and the device paused
+ * (vu_device_pause). check says whether dev can be saved: not when failed,
+ * nor when its type's state is more than its rings (struct vu_type_ops
+ * state_in_rings) and the back-end lacks DEVICE_STATE; err gets one line
+ * naming the device and the missing feature. save writes the device into
+ * b and the back-end's DEVICE_STATE into *state (malloc'd; NULL when the
+ * back-end has none). load runs right after vu_device_create, before the
+ * vCPUs: it refuses a back-end that cannot give the saved features, loads
+ * state into the back-end and replays the transport, which starts the
+ * rings from the saved indices. Failures name the device and the field
+ * (save: in err; load: in rd).
+ */
+int vu_device_snapshot_check(const struct vu_device *dev, char *err, size_t n);
+int vu_device_save(struct vu_device *dev, struct snap_buf *b, uint8_t **state, size_t *state_len,
+		   char *err, size_t n);
+int vu_device_load(struct vu_device *dev, struct snap_reader *rd, const uint8_t *state,
+		   size_t state_len);
 
 #endif

@@ -241,13 +241,23 @@ static uint64_t gpu_updates(const struct vu_device *dev)
 static int gpu_screenshot(struct vu_device *dev, unsigned scanout, const char *path)
 {
 	struct vu_gpu *g = dev->type_state;
+	struct gpu_image img;
 	int err;
 
 	if (!g)
 		return -ENODEV;
+	/*
+	 * Only the copy is made under the lock. Encoding a large framebuffer
+	 * takes seconds; under the lock it would stall the display thread (and
+	 * with it the back-end) and every status read, which waits for this
+	 * lock holding dev_lock, and so every vCPU.
+	 */
 	pthread_mutex_lock(&g->lock);
-	err = gpu_display_screenshot(&g->display, scanout, path);
+	err = gpu_display_capture(&g->display, scanout, &img);
 	pthread_mutex_unlock(&g->lock);
+	if (!err)
+		err = gpu_image_write_png(&img, path);
+	gpu_image_free(&img);
 	return err;
 }
 

@@ -111,9 +111,12 @@ struct vu_device {
 
 	enum vu_dev_state state;
 	uint64_t driver_features;
-	unsigned nqueues; /* transport queues */
+	unsigned nqueues;	/* transport queues */
+	unsigned nlocal_queues; /* of which the VMM serves (the type's setup sets it) */
 	struct virtio_queue_info queues[VIRTIO_PCI_MAX_QUEUES];
 	uint16_t saved_base[VIRTIO_PCI_MAX_QUEUES]; /* from GET_VRING_BASE at pause */
+	bool saved_started[VIRTIO_PCI_MAX_QUEUES];  /* started at the back-end at pause */
+	bool restoring; /* state.c: the next activation starts the rings at saved_base */
 	struct vu_activation activation;
 	struct vu_watches watch;
 	struct vu_failure failure;
@@ -161,6 +164,32 @@ struct vu_type_ops {
 	 */
 	int (*start)(struct vu_device *dev);
 	void (*stop)(struct vu_device *dev);
+	/*
+	 * Whether queue q, under the negotiated features (dev->driver_features),
+	 * is the VMM's: served by local_start, or used by no one (a queue the
+	 * layout leaves out). The back-end never gets its ring, and a dead
+	 * back-end's takeover leaves it alone. NULL: every queue is the back-end's.
+	 */
+	bool (*queue_local)(const struct vu_device *dev, unsigned q);
+	/*
+	 * Whether the back-end is to process ring q now. NULL: all. At
+	 * DRIVER_OK only those rings are started at the back-end; the type
+	 * starts the others when it wants them (vu_start_ring), so rings the
+	 * driver never uses cost no messages at activation, pause or resume.
+	 * At resume the rings started at pause restart, disabled (start_disabled)
+	 * where this says so.
+	 */
+	bool (*ring_enabled)(const struct vu_device *dev, unsigned q);
+	/*
+	 * Serving the local queues. start runs at DRIVER_OK (resume false: the
+	 * rings are new) and at resume (true: go on where pause stopped), before
+	 * the back-end is configured, so they are served whatever it does; a
+	 * failed back-end does not stop them. Returns 0 or -errno (the device
+	 * then fails). stop runs at pause (true: keep the ring position), reset
+	 * and destroy (false), and must be idempotent.
+	 */
+	int (*local_start)(struct vu_device *dev, bool resume);
+	void (*local_stop)(struct vu_device *dev, bool pause);
 	/* Overrides bytes of a config read after the cached ones were copied. */
 	void (*config_read)(struct vu_device *dev, uint32_t offset, void *data, unsigned len);
 	/* True when a config write is the VMM's to serve (nothing is sent). */
@@ -172,6 +201,13 @@ struct vu_type_ops {
 	/* A counter the device's status shows (gpu: display updates); NULL: none. */
 	const char *counter_name;
 	uint64_t (*counter)(const struct vu_device *dev);
+	/*
+	 * Snapshot: true when the device's guest-visible state is its rings
+	 * alone (blk, net, rng: the ring indices restore it, as QEMU and
+	 * cloud-hypervisor migrate them). A device of any other type can only
+	 * be saved through its back-end's DEVICE_STATE.
+	 */
+	bool state_in_rings;
 	/* Writes scanout to path as a PNG; NULL: the type has no display (-ENODEV). */
 	int (*screenshot)(struct vu_device *dev, unsigned scanout, const char *path);
 };
@@ -201,6 +237,17 @@ void vu_watches_stop(struct vu_device *dev);
 void vu_fail_device(struct vu_device *dev, const char *cause);
 /* lifecycle.c: the type's stop hook, if any (reset, failure, destroy). */
 void vu_type_stop(struct vu_device *dev);
+/* lifecycle.c: the type's queue_local (false without one). */
+bool vu_queue_local(const struct vu_device *dev, unsigned q);
+/*
+ * lifecycle.c: starts back-end ring q (enabled by the driver, not local)
+ * at base 0, for a type whose ring_enabled left it out at DRIVER_OK; it
+ * must not have been processed since. enabled: SET_VRING_ENABLE(1) too.
+ * Returns 0 or -errno (-EINVAL for a ring that is not the back-end's).
+ */
+int vu_start_ring(struct vu_device *dev, unsigned q, bool enabled);
+/* lifecycle.c: the type's local_stop, if any (pause: keep the ring position). */
+void vu_local_stop(struct vu_device *dev, bool pause);
 
 /*
  * lifecycle.c: the activation's acks are all in (read on the loop or by a
@@ -215,8 +262,9 @@ void vu_arm_ack_timer(struct vu_device *dev);
  * dev_lock held), start watches the kicks of every enabled queue whose
  * type has an answer (the type's takeover_pick) and answers each new
  * request with an error, so the driver does not wait forever; one log
- * line says what the guest now sees. No-op unless the rings were live.
- * Rings set up again on the failed device are taken over the same way.
+ * line says what the guest now sees. The VMM's own queues (queue_local)
+ * are left as they are. No-op unless the rings were live. Rings set up
+ * again on the failed device are taken over the same way.
  * release frees the kick watches (vu_watches_stop).
  */
 void vu_takeover_start(struct vu_device *dev);
@@ -235,19 +283,38 @@ int vu_takeover_drain(struct virtq *vq, struct virtq_chain *chain, vu_takeover_s
  * a writable byte). fs.c: a FUSE out header {16, -EIO, the request's
  * unique} at the start of the writable part, 16; 0 when the readable part
  * holds no whole fuse_in_header or the writable part has fewer than 16
- * bytes (FORGET has none). net.c: tx frames are dropped, 0; control
- * commands get VIRTIO_NET_ERR in the last writable byte, 1 (0 without one).
+ * bytes (FORGET has none). net.c: tx frames are dropped, 0.
  */
 uint32_t vu_takeover_blk(const struct virtq_chain *chain);
 uint32_t vu_takeover_fs(const struct virtq_chain *chain);
 uint32_t vu_takeover_net_tx(const struct virtq_chain *chain);
-uint32_t vu_takeover_net_ctrl(const struct virtq_chain *chain);
+
 /*
- * net.c: the net control queue's index, or -1 without one (no CTRL_VQ, or
- * none of the queues can be it): from max_virtqueue_pairs in dev->config,
- * checked against the enabled queues.
+ * net.c, the control queue the VMM serves (exported for its unit tests).
+ * Queue layout: with MQ (and CTRL_VQ) negotiated and N pairs, queues
+ * 0..2N-1 are rx/tx pairs and 2N is the control queue; without MQ, queue 2
+ * is. N (max_virtqueue_pairs) is fixed at setup: the back-end's queue
+ * count / 2, capped by the transport, lowered by its own config's value.
  */
-int vu_takeover_net_ctrl_queue(const struct vu_device *dev);
+#define VU_NET_MAC_TABLE_MAX 256 /* TABLE_SET entries kept per list (more are counted) */
+/* The readable bytes of the largest command answered: class, command, two full MAC lists. */
+#define VU_NET_CTRL_MAX_CMD (2 + 2 * (4 + 6 * VU_NET_MAC_TABLE_MAX))
+/* N of a net device (from dev->nqueues = 2N + 1). */
+unsigned vu_net_max_pairs(const struct vu_device *dev);
+/* The control queue's index under the negotiated features, or -1 without CTRL_VQ. */
+int vu_net_ctrl_queue(const struct vu_device *dev);
+/*
+ * Carries out one control command (class, command, data in the readable
+ * part) and puts its ack (VIRTIO_NET_OK or VIRTIO_NET_ERR) in the first
+ * writable byte; returns the used length, 1, or 0 without a writable byte
+ * (nothing is carried out then). RX PROMISC/ALLMULTI and MAC TABLE_SET
+ * (with CTRL_RX) and ADDR_SET (with CTRL_MAC_ADDR) are kept and OK; MQ
+ * VQ_PAIRS_SET (with MQ) takes 1..N pairs whose rings the driver set up
+ * and enables exactly those at the back-end (SET_VRING_ENABLE; a failure
+ * fails the device). Anything else, malformed or unknown, gets ERR. The
+ * device must have the type's state (its create hook ran).
+ */
+uint32_t vu_net_ctrl_answer(struct vu_device *dev, const struct virtq_chain *chain);
 /* takeover.c: puts value into the chain's last writable byte; false without one. */
 bool vu_chain_put_last_byte(const struct virtq_chain *chain, uint8_t value);
 

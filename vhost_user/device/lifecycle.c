@@ -64,25 +64,72 @@ static int send_status(struct vu_device *dev, uint8_t status)
 	return err == -ENOTSUP ? 0 : err;
 }
 
-/* Starts every enabled queue at base (saved ones when resuming, else 0). */
+bool vu_queue_local(const struct vu_device *dev, unsigned q)
+{
+	return dev->spec.ops && dev->spec.ops->queue_local && dev->spec.ops->queue_local(dev, q);
+}
+
+/* A ring the back-end serves: enabled by the driver and not the VMM's own. */
+static bool backend_ring(const struct vu_device *dev, unsigned q)
+{
+	return dev->queues[q].enabled && !vu_queue_local(dev, q);
+}
+
+static bool ring_enabled(const struct vu_device *dev, unsigned q)
+{
+	return !dev->spec.ops->ring_enabled || dev->spec.ops->ring_enabled(dev, q);
+}
+
+static int local_start(struct vu_device *dev, bool resume)
+{
+	return dev->spec.ops->local_start ? dev->spec.ops->local_start(dev, resume) : 0;
+}
+
+void vu_local_stop(struct vu_device *dev, bool pause)
+{
+	if (dev->spec.ops && dev->spec.ops->local_stop)
+		dev->spec.ops->local_stop(dev, pause);
+}
+
+/* Starts ring i at the back-end at base; enabled: it is to process it now. */
+static int start_ring(struct vu_device *dev, unsigned i, uint16_t base, bool enabled)
+{
+	const struct virtio_queue_info *q = &dev->queues[i];
+	struct vhost_user_vring ring = {
+	    .size = q->size,
+	    .base = base,
+	    .desc_gpa = q->desc,
+	    .avail_gpa = q->driver,
+	    .used_gpa = q->device,
+	    .kick_fd = q->kick_fd,
+	    .call_fd = q->call_fd,
+	    .start_disabled = !enabled,
+	};
+
+	return vhost_user_frontend_start_queue(&dev->fe, i, &ring);
+}
+
+int vu_start_ring(struct vu_device *dev, unsigned q, bool enabled)
+{
+	if (q >= dev->nqueues || !backend_ring(dev, q))
+		return -EINVAL;
+	return start_ring(dev, q, 0, enabled);
+}
+
+/*
+ * At DRIVER_OK: every back-end ring the type wants processed, from 0 (the
+ * others wait for vu_start_ring). At resume: those started at pause, from
+ * their saved bases.
+ */
 static int start_rings(struct vu_device *dev, bool from_saved)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
-		const struct virtio_queue_info *q = &dev->queues[i];
-		struct vhost_user_vring ring = {
-		    .size = q->size,
-		    .base = from_saved ? dev->saved_base[i] : 0,
-		    .desc_gpa = q->desc,
-		    .avail_gpa = q->driver,
-		    .used_gpa = q->device,
-		    .kick_fd = q->kick_fd,
-		    .call_fd = q->call_fd,
-		};
+		bool enabled = ring_enabled(dev, i);
 		int err;
 
-		if (!q->enabled)
+		if (!backend_ring(dev, i) || (from_saved ? !dev->saved_started[i] : !enabled))
 			continue;
-		err = vhost_user_frontend_start_queue(&dev->fe, i, &ring);
+		err = start_ring(dev, i, from_saved ? dev->saved_base[i] : 0, enabled);
 		if (err)
 			return err;
 	}
@@ -108,7 +155,7 @@ static int configure_backend(struct vu_device *dev, uint64_t features, bool resu
 	if (!err && dev->spec.ops->start && !resuming)
 		err = dev->spec.ops->start(dev);
 	if (!err)
-		err = start_rings(dev, resuming);
+		err = start_rings(dev, resuming || dev->restoring);
 	if (!err)
 		err = send_status(dev, dev->transport.status & ~VIRTIO_CONFIG_S_NEEDS_RESET);
 	/*
@@ -181,11 +228,18 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 		return -EIO;
 	memcpy(dev->queues, queues, nqueues * sizeof(*queues));
 	dev->driver_features = features;
+	/*
+	 * The VMM's own queues do not need the back-end: served even when it
+	 * is gone, so a driver waiting on them (virtio-net's control queue)
+	 * gets answers.
+	 */
+	err = local_start(dev, false);
 	if (dev->state == VU_DEV_FAILED) {
 		take_over_new_rings(dev);
 		return 0;
 	}
-	err = configure_backend(dev, features & ~dev->local_features, false);
+	if (!err)
+		err = configure_backend(dev, features & ~dev->local_features, false);
 	if (err || dev->state == VU_DEV_FAILED) {
 		vu_fail_device(dev, "activation failed");
 		take_over_new_rings(dev);
@@ -203,13 +257,14 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 	return 0;
 }
 
-/* Stops every started ring; bases go to saved_base. */
+/* Stops every started ring; bases go to saved_base, which ones to saved_started. */
 static int stop_rings(struct vu_device *dev)
 {
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		int err;
 
-		if (!dev->fe.queues[i].started)
+		dev->saved_started[i] = dev->fe.queues[i].started;
+		if (!dev->saved_started[i])
 			continue;
 		err = vhost_user_frontend_stop_queue(&dev->fe, i, &dev->saved_base[i]);
 		if (err)
@@ -224,6 +279,7 @@ void vu_dev_reset(void *opaque)
 
 	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		dev->takeover[i].on = false;
+	vu_local_stop(dev, false);
 	vu_type_stop(dev);
 	/*
 	 * Mappings go with a reset the back-end takes part in. An idle device's
@@ -236,6 +292,10 @@ void vu_dev_reset(void *opaque)
 		vu_fail_device(dev, "stopping the rings at reset failed");
 	if (dev->state != VU_DEV_IDLE && dev->state != VU_DEV_FAILED && send_status(dev, 0))
 		vu_fail_device(dev, "SET_STATUS at reset failed");
+	/* The back-end drops its own state too, when it can say so (RESET_DEVICE). */
+	if (dev->state != VU_DEV_IDLE && dev->state != VU_DEV_FAILED &&
+	    vhost_user_frontend_reset(&dev->fe))
+		vu_fail_device(dev, "RESET_DEVICE at reset failed");
 	if (dev->state == VU_DEV_FAILED) {
 		/* The driver let go of the rings: nothing may answer them now. */
 		dev->failure.rings_were_live = false;
@@ -302,8 +362,10 @@ int vu_device_pause(struct vu_device *dev)
 
 	if (dev->state != VU_DEV_ACTIVE)
 		return 0;
+	vu_local_stop(dev, true);
+	/* A ring the back-end was told not to process completes nothing: no wait for it. */
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].enabled)
+		if (backend_ring(dev, i) && dev->fe.queues[i].enabled)
 			settle_ring(dev, i);
 	err = stop_rings(dev);
 	if (err) {
@@ -311,7 +373,7 @@ int vu_device_pause(struct vu_device *dev)
 		return err;
 	}
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].enabled)
+		if (backend_ring(dev, i) && dev->saved_started[i])
 			drain_ring(dev, i);
 	set_state(dev, VU_DEV_PAUSED);
 	return dev->state == VU_DEV_FAILED ? -EIO : 0;
@@ -321,16 +383,21 @@ int vu_device_resume(struct vu_device *dev)
 {
 	int err;
 
+	/* Paused, then the back-end died: the VMM's own queues go on all the same. */
+	if (dev->state == VU_DEV_FAILED && dev->failure.rings_were_live)
+		return local_start(dev, true);
 	if (dev->state != VU_DEV_PAUSED)
 		return 0;
-	err = configure_backend(dev, 0, true);
+	err = local_start(dev, true);
+	if (!err && dev->state != VU_DEV_FAILED)
+		err = configure_backend(dev, 0, true);
 	if (err || dev->state == VU_DEV_FAILED) {
 		vu_fail_device(dev, "restarting the rings at resume failed");
 		return err ? err : -EIO;
 	}
 	/* A completion while the ring was stopped may have found no call fd to signal. */
 	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (dev->queues[i].enabled)
+		if (backend_ring(dev, i))
 			signal_fd(dev->queues[i].call_fd);
 	dev->state = VU_DEV_ACTIVE;
 	return 0;

@@ -90,6 +90,7 @@ static bool take_queue(struct vu_device *dev, unsigned i, vu_takeover_serve_fn s
 	if (virtq_init(&t->vq, &dev->vm->mem, q->size, q->desc, q->driver, q->device,
 		       dev->driver_features & BIT(VIRTIO_RING_F_EVENT_IDX)))
 		return false;
+	virtq_set_ratelimit(&t->vq, &dev->rl);
 	/* What the back-end took and never completed is answered here with the rest. */
 	t->vq.used_idx = le16toh(((volatile struct virtq_used *)t->vq.used)->idx);
 	t->vq.last_avail_idx = t->vq.used_idx;
@@ -119,10 +120,14 @@ void vu_takeover_start(struct vu_device *dev)
 	for (unsigned i = 0; i < dev->nqueues; i++) {
 		vu_takeover_serve_fn serve = vu_takeover_pick(dev, i);
 
+		/* The VMM's own queues never depended on the back-end: they go on as they were. */
+		if (vu_queue_local(dev, i))
+			continue;
 		if (serve && dev->queues[i].enabled && take_queue(dev, i, serve))
 			taken++;
 	}
-	if (taken)
+	/* Once per takeover, and a guest may reset the device into another: rate-limited. */
+	if (taken && log_ratelimit_allow(&dev->rl, LOG_RATELIMIT_BURST))
 		log_info(dev->fe.log_component, "%s: %s", dev->name,
 			 dev->spec.ops->takeover_effect);
 }

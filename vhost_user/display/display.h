@@ -132,10 +132,28 @@ int gpu_display_serve(struct gpu_display *d, int timeout_ms,
 /* Scanout i's state, or NULL when i is out of range. */
 const struct gpu_scanout *gpu_display_scanout(const struct gpu_display *d, unsigned i);
 
+/* A copy of one scanout's pixels, owned by whoever captured it. */
+struct gpu_image {
+	uint32_t width, height;
+	uint32_t *pixels; /* width * height XRGB8888, rows packed; free with gpu_image_free */
+};
+
 /*
- * Writes scanout's framebuffer to path as a PNG (cursor not drawn).
- * Returns 0, -EINVAL (no such scanout), -ENODATA (scanout disabled or
- * showing a dmabuf we cannot read), or an error of png_write_xrgb.
+ * Copies scanout's framebuffer into img (cursor not drawn): a memcpy, so a
+ * caller holding the lock that guards d holds it only for that, and encodes
+ * the copy after letting go. Returns 0, -EINVAL (no such scanout), -ENODATA
+ * (scanout disabled or showing a dmabuf we cannot read) or -ENOMEM.
+ */
+int gpu_display_capture(const struct gpu_display *d, unsigned scanout, struct gpu_image *img);
+
+/* Writes a captured image to path as a new PNG: png_write_xrgb's rules and errors. */
+int gpu_image_write_png(const struct gpu_image *img, const char *path);
+
+void gpu_image_free(struct gpu_image *img);
+
+/*
+ * gpu_display_capture, then gpu_image_write_png: for callers that need no
+ * lock around d. Returns 0 or an error of either.
  */
 int gpu_display_screenshot(struct gpu_display *d, unsigned scanout, const char *path);
 

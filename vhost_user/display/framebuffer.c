@@ -231,14 +231,45 @@ const struct gpu_scanout *gpu_display_scanout(const struct gpu_display *d, unsig
 	return i < GPU_DISPLAY_MAX_SCANOUTS ? &d->scanouts[i] : NULL;
 }
 
-int gpu_display_screenshot(struct gpu_display *d, unsigned scanout, const char *path)
+int gpu_display_capture(const struct gpu_display *d, unsigned scanout, struct gpu_image *img)
 {
 	const struct gpu_scanout *s;
+	size_t bytes;
 
+	memset(img, 0, sizeof(*img));
 	if (scanout >= d->config.num_scanouts)
 		return -EINVAL;
 	s = &d->scanouts[scanout];
 	if (s->dmabuf || !s->pixels)
 		return -ENODATA;
-	return png_write_xrgb(path, s->pixels, s->width, s->height, (size_t)s->width * 4);
+	bytes = (size_t)s->width * s->height * 4; /* bounded by GPU_DISPLAY_MAX_FB_BYTES */
+	img->pixels = malloc(bytes);
+	if (!img->pixels)
+		return -ENOMEM;
+	memcpy(img->pixels, s->pixels, bytes);
+	img->width = s->width;
+	img->height = s->height;
+	return 0;
+}
+
+int gpu_image_write_png(const struct gpu_image *img, const char *path)
+{
+	return png_write_xrgb(path, img->pixels, img->width, img->height, (size_t)img->width * 4);
+}
+
+void gpu_image_free(struct gpu_image *img)
+{
+	free(img->pixels);
+	img->pixels = NULL;
+}
+
+int gpu_display_screenshot(struct gpu_display *d, unsigned scanout, const char *path)
+{
+	struct gpu_image img;
+	int err = gpu_display_capture(d, scanout, &img);
+
+	if (!err)
+		err = gpu_image_write_png(&img, path);
+	gpu_image_free(&img);
+	return err;
 }

@@ -2,6 +2,7 @@
 #include "vhost_user/display/png.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,29 +122,34 @@ out_free:
 	return err;
 }
 
-int png_write_xrgb(const char *path, const uint32_t *pixels, uint32_t width, uint32_t height,
-		   size_t stride_bytes)
+/*
+ * Moves the finished temporary file to path without ever replacing a file
+ * there: renameat2's RENAME_NOREPLACE, or link(2) where the filesystem has
+ * no such rename. Either way an existing path makes it fail with -EEXIST.
+ */
+static int publish_new(const char *tmp, const char *path)
 {
-	struct png_out out = {0};
-	char *tmp = NULL;
-	int fd, err;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (link(tmp, path) < 0)
+		return -errno;
+	unlink(tmp);
+	return 0;
+}
 
-	if (width == 0 || height == 0 || width > PNG_MAX_DIMENSION || height > PNG_MAX_DIMENSION ||
-	    stride_bytes < (size_t)width * 4)
-		return -EINVAL;
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
-	fchmod(fd, 0644); /* mkstemp's 0600 would hide the picture from other users */
-	out.file = fdopen(fd, "wb");
+/* Encodes the image into the open temporary file (closed here, whatever happens). */
+static int write_stream(int fd, const uint32_t *pixels, uint32_t width, uint32_t height,
+			size_t stride_bytes)
+{
+	struct png_out out = {.file = fdopen(fd, "wb")};
+	int err;
+
 	if (!out.file) {
 		err = -errno;
 		close(fd);
-		goto out_unlink;
+		return err;
 	}
 	out_header(&out, width, height);
 	err = out_image(&out, pixels, width, height, stride_bytes);
@@ -152,12 +158,36 @@ int png_write_xrgb(const char *path, const uint32_t *pixels, uint32_t width, uin
 		err = out.err;
 	if (fclose(out.file) != 0 && !err)
 		err = -errno;
-	if (!err && rename(tmp, path) < 0)
+	return err;
+}
+
+int png_write_xrgb(const char *path, const uint32_t *pixels, uint32_t width, uint32_t height,
+		   size_t stride_bytes)
+{
+	struct stat st;
+	char *tmp = NULL;
+	int fd, err;
+
+	if (width == 0 || height == 0 || width > PNG_MAX_DIMENSION || height > PNG_MAX_DIMENSION ||
+	    stride_bytes < (size_t)width * 4)
+		return -EINVAL;
+	/* Checked first so a doomed encode is not paid for; publish_new decides for good. */
+	if (lstat(path, &st) == 0)
+		return -EEXIST;
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+		return -ENOMEM;
+	/* mkstemp: O_EXCL and mode 0600, so a screenshot is the user's alone. */
+	fd = mkstemp(tmp);
+	if (fd < 0) {
 		err = -errno;
-out_unlink:
+		free(tmp);
+		return err;
+	}
+	err = write_stream(fd, pixels, width, height, stride_bytes);
+	if (!err)
+		err = publish_new(tmp, path);
 	if (err)
 		unlink(tmp);
-out_free:
 	free(tmp);
 	return err;
 }

@@ -10,9 +10,11 @@
 
 /*
  * Writes pixels (height rows of width uint32_t 0x00RRGGBB values, rows
- * stride_bytes apart) to path as a PNG. The file appears atomically: it is
- * written beside path and renamed into place, so a reader never sees half
- * an image. Returns 0, -EINVAL (zero or oversized dimensions, stride too
+ * stride_bytes apart) to path as a new PNG file, mode 0600. The file
+ * appears atomically: it is written beside path (O_EXCL) and moved into
+ * place only if nothing is there, so a reader never sees half an image and
+ * an existing file (or symlink) at path is never replaced. Returns 0,
+ * -EEXIST (path exists), -EINVAL (zero or oversized dimensions, stride too
  * small), -ENOMEM, or the -errno of the failed file operation.
  */
 int png_write_xrgb(const char *path, const uint32_t *pixels, uint32_t width, uint32_t height,
