@@ -77,6 +77,13 @@ done
 say "$(blk_devices | wc -l) virtio-blk devices, $n with a disk"
 io_round
 report io1
+# A writable cache mode (only the stops-reading back-end offers one): flip
+# it far more often than a socket buffer holds SET_CONFIGs, in the
+# background, as a guest looping on sysfs would.
+for f in /sys/block/vd*/cache_type; do
+	[ -w "$f" ] || continue
+	(for i in $(seq 1000); do echo "write through" >"$f"; echo "write back" >"$f"; done) 2>/dev/null &
+done
 # Run-time misdeeds fire after the first disk requests; give them time to land.
 sleep 2
 io_round

@@ -29,6 +29,7 @@
 #include "vmm/util.h"
 
 #define BLK_FEATURES (BIT(2) | BIT(6) | BIT(9)) /* SEG_MAX, BLK_SIZE, FLUSH */
+#define BLK_F_CONFIG_WCE 11
 #define PROTOCOL                                                                                   \
 	(BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                    \
 	 BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | BIT(VHOST_USER_PROTOCOL_F_CONFIG) |              \
@@ -140,6 +141,9 @@ static bool normal_reply(struct backend *b, const struct vhost_user_msg *req,
 	case VHOST_USER_GET_FEATURES:
 		reply->payload.u64 =
 		    BIT(VIRTIO_F_VERSION_1) | BIT(VHOST_USER_F_PROTOCOL_FEATURES) | BLK_FEATURES;
+		/* A writable cache mode lets a booted guest send SET_CONFIG. */
+		if (b->hc->action == ACT_STOP_READING)
+			reply->payload.u64 |= BIT(BLK_F_CONFIG_WCE);
 		return true;
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
 		reply->payload.u64 = PROTOCOL;

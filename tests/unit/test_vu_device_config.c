@@ -17,7 +17,7 @@
 struct config_backend {
 	int sock, channel;
 	bool notify_first;
-	unsigned get_configs;
+	unsigned get_configs, set_configs;
 };
 
 static void send_config_reply(int sock)
@@ -40,8 +40,13 @@ static void *serve_get_configs(void *arg)
 	int fds[VHOST_USER_MAX_FDS];
 	unsigned nfds;
 
-	while (vhost_user_recv(b->sock, &m, fds, VHOST_USER_MAX_FDS, &nfds, 2000, &e) == 0 &&
-	       m.hdr.request == VHOST_USER_GET_CONFIG) {
+	while (vhost_user_recv(b->sock, &m, fds, VHOST_USER_MAX_FDS, &nfds, 2000, &e) == 0) {
+		if (m.hdr.request == VHOST_USER_SET_CONFIG) {
+			b->set_configs++;
+			continue;
+		}
+		if (m.hdr.request != VHOST_USER_GET_CONFIG)
+			break;
 		b->get_configs++;
 		if (b->notify_first) {
 			struct vhost_user_header n = {VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
@@ -108,12 +113,46 @@ START_TEST(change_during_get_config_not_lost)
 }
 END_TEST
 
+/* A driver reading back what it wrote (virtio-blk's cache mode) gets it without a GET_CONFIG. */
+START_TEST(write_then_read_needs_no_get_config)
+{
+	struct config_backend b = {0};
+	struct vu_device dev;
+	uint8_t byte = 0, wce = 1;
+	pthread_t t;
+	int sv[2], ch[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ch), 0);
+	b.sock = sv[1];
+	b.channel = ch[1];
+	make_device(&dev, sv[0], ch[0]);
+	pthread_create(&t, NULL, serve_get_configs, &b);
+
+	vu_device_ops.config_read(&dev, 32, &byte, 1);
+	ck_assert_uint_eq(b.get_configs, 1);
+	vu_device_ops.config_write(&dev, 32, &wce, 1);
+	vu_device_ops.config_read(&dev, 32, &byte, 1);
+	ck_assert_uint_eq(byte, 1);
+	ck_assert_uint_eq(b.get_configs, 1);
+	ck_assert_int_ne(dev.state, VU_DEV_FAILED);
+
+	close(sv[0]);
+	pthread_join(t, NULL);
+	ck_assert_uint_eq(b.set_configs, 1);
+	close(sv[1]);
+	close(ch[0]);
+	close(ch[1]);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("vu_device_config");
 	TCase *tc = tcase_create("config");
 
 	tcase_add_test(tc, change_during_get_config_not_lost);
+	tcase_add_test(tc, write_then_read_needs_no_get_config);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -92,9 +92,19 @@ static void dev_config_write(void *opaque, uint32_t offset, const void *data, un
 	if (dev->spec.ops->config_write_local &&
 	    dev->spec.ops->config_write_local(dev, offset, len))
 		return;
-	if (vhost_user_frontend_set_config(&dev->fe, offset, data, len))
+	if (vhost_user_frontend_set_config(&dev->fe, offset, data, len)) {
 		vu_fail_device(dev, "SET_CONFIG failed");
-	dev->config_cached = false;
+		dev->config_cached = false;
+		return;
+	}
+	/*
+	 * The copy takes the write as the back-end does: a back-end that
+	 * changes more says so with a config-change notice (which clears
+	 * config_cached, also one served during the send), so the driver's
+	 * read-back after a write (virtio-blk's cache mode) costs no GET_CONFIG.
+	 */
+	if (dev->config_cached && offset + len <= VU_DEV_CONFIG_MAX)
+		memcpy(dev->config + offset, data, len);
 }
 
 const struct virtio_device_ops vu_device_ops = {
