@@ -58,8 +58,16 @@ class Session:
         return None
 
 
+def run(argv, timeout=30):
+    """A command's output, stripped; a hang ends after timeout and says so."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout).stdout.strip()
+    except subprocess.TimeoutExpired:
+        return "%s: no answer within %d s" % (argv[0], timeout)
+
+
 def check(ok, what, detail=""):
-    print("%s - %s%s" % ("ok" if ok else "not ok", what, (": " + detail) if detail and not ok else ""))
+    print("%s - %s%s" % ("ok" if ok else "not ok", what, (": " + detail) if detail and not ok else ""), flush=True)
     return ok
 
 
@@ -89,10 +97,9 @@ def main():
     except OSError as err:
         shared = str(err)
     good &= check(shared == "guest-wrote-42", "the guest's file shows in the host folder", shared)
-    disk = subprocess.run(["debugfs", "-R", "cat /from-guest.txt", os.path.join(work, "disk.img")],
-                          capture_output=True, text=True).stdout.strip()
+    disk = run(["debugfs", "-R", "cat /from-guest.txt", os.path.join(work, "disk.img")])
     good &= check(disk == "on-the-disk-42", "the guest's file is in the disk image", disk)
-    status = subprocess.run(["build/tools/vmmctl", work + "/ctl.sock", "status"], capture_output=True, text=True).stdout
+    status = run(["build/tools/vmmctl", work + "/ctl.sock", "status"])
     good &= check(all('"name":"%s0"' % d in status for d in ("blk", "fs", "gpu")), "vmmctl status lists blk0, fs0, gpu0", status)
     s.type("screenshot")
     m = s.expect(r"screenshot written to (\S+) \((\d+)x(\d+)\), (\d+) bytes lit")
@@ -102,12 +109,12 @@ def main():
     rc = s.wait()
     good &= check(rc == 0, "leaving the guest ends the demo with status 0", "status %r; %s" % (rc, s.out[-400:]))
     time.sleep(0.5)
-    left = subprocess.run(["pgrep", "-af", work], capture_output=True, text=True).stdout.strip()
+    left = run(["pgrep", "-af", work])
     good &= check(left == "", "no back-end left running", left)
     good &= check(not os.path.exists(work), "the work folder is removed")
     if not good:
         print("--- the demo's terminal:")
-        print(s.out[-6000:])
+        print(s.out[-6000:], flush=True)
     return 0 if good else 1
 
 
