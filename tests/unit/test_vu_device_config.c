@@ -77,72 +77,72 @@ static void make_device(struct vu_device *dev, int sock, int channel)
 	dev->watch.work_fd = dev->watch.ack_timer_fd = -1;
 }
 
+/* A device talking to a config_backend on its own thread. */
+struct config_fixture {
+	struct config_backend b;
+	struct vu_device dev;
+	pthread_t thread;
+	int sv[2], ch[2];
+};
+
+static void fixture_start(struct config_fixture *f)
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, f->sv), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, f->ch), 0);
+	f->b.sock = f->sv[1];
+	f->b.channel = f->ch[1];
+	make_device(&f->dev, f->sv[0], f->ch[0]);
+	pthread_create(&f->thread, NULL, serve_get_configs, &f->b);
+}
+
+/* Hangs up on the back-end and waits for its thread: its counts are final after this. */
+static void fixture_stop(struct config_fixture *f)
+{
+	close(f->sv[0]);
+	pthread_join(f->thread, NULL);
+	close(f->sv[1]);
+	close(f->ch[0]);
+	close(f->ch[1]);
+}
+
 START_TEST(change_during_get_config_not_lost)
 {
-	struct config_backend b = {.notify_first = true};
-	struct vu_device dev;
+	struct config_fixture f = {.b = {.notify_first = true}};
 	uint8_t byte = 0;
-	pthread_t t;
-	int sv[2], ch[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ch), 0);
-	b.sock = sv[1];
-	b.channel = ch[1];
-	make_device(&dev, sv[0], ch[0]);
-	pthread_create(&t, NULL, serve_get_configs, &b);
-
-	vu_device_ops.config_read(&dev, 0, &byte, 1);
+	fixture_start(&f);
+	vu_device_ops.config_read(&f.dev, 0, &byte, 1);
 	ck_assert_uint_eq(byte, 42);
-	ck_assert_uint_eq(b.get_configs, 1);
+	ck_assert_uint_eq(f.b.get_configs, 1);
 	/* The notice came after the question: what the reply said may predate it. */
-	ck_assert(!dev.config_cached);
-	vu_device_ops.config_read(&dev, 0, &byte, 1);
-	ck_assert_uint_eq(b.get_configs, 2);
-	ck_assert(dev.config_cached);
+	ck_assert(!f.dev.config_cached);
+	vu_device_ops.config_read(&f.dev, 0, &byte, 1);
+	ck_assert_uint_eq(f.b.get_configs, 2);
+	ck_assert(f.dev.config_cached);
 	/* Cached now: no third request. */
-	vu_device_ops.config_read(&dev, 0, &byte, 1);
-	ck_assert_uint_eq(b.get_configs, 2);
-	ck_assert_int_ne(dev.state, VU_DEV_FAILED);
-
-	close(sv[0]);
-	pthread_join(t, NULL);
-	close(sv[1]);
-	close(ch[0]);
-	close(ch[1]);
+	vu_device_ops.config_read(&f.dev, 0, &byte, 1);
+	ck_assert_uint_eq(f.b.get_configs, 2);
+	ck_assert_int_ne(f.dev.state, VU_DEV_FAILED);
+	fixture_stop(&f);
 }
 END_TEST
 
 /* A driver reading back what it wrote (virtio-blk's cache mode) gets it without a GET_CONFIG. */
 START_TEST(write_then_read_needs_no_get_config)
 {
-	struct config_backend b = {0};
-	struct vu_device dev;
+	struct config_fixture f = {0};
 	uint8_t byte = 0, wce = 1;
-	pthread_t t;
-	int sv[2], ch[2];
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, ch), 0);
-	b.sock = sv[1];
-	b.channel = ch[1];
-	make_device(&dev, sv[0], ch[0]);
-	pthread_create(&t, NULL, serve_get_configs, &b);
-
-	vu_device_ops.config_read(&dev, 32, &byte, 1);
-	ck_assert_uint_eq(b.get_configs, 1);
-	vu_device_ops.config_write(&dev, 32, &wce, 1);
-	vu_device_ops.config_read(&dev, 32, &byte, 1);
+	fixture_start(&f);
+	vu_device_ops.config_read(&f.dev, 32, &byte, 1);
+	ck_assert_uint_eq(f.b.get_configs, 1);
+	vu_device_ops.config_write(&f.dev, 32, &wce, 1);
+	vu_device_ops.config_read(&f.dev, 32, &byte, 1);
 	ck_assert_uint_eq(byte, 1);
-	ck_assert_uint_eq(b.get_configs, 1);
-	ck_assert_int_ne(dev.state, VU_DEV_FAILED);
-
-	close(sv[0]);
-	pthread_join(t, NULL);
-	ck_assert_uint_eq(b.set_configs, 1);
-	close(sv[1]);
-	close(ch[0]);
-	close(ch[1]);
+	ck_assert_uint_eq(f.b.get_configs, 1);
+	ck_assert_int_ne(f.dev.state, VU_DEV_FAILED);
+	fixture_stop(&f);
+	ck_assert_uint_eq(f.b.set_configs, 1);
 }
 END_TEST
 
