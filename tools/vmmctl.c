@@ -44,9 +44,11 @@ static int read_line(int fd, char *buf, size_t size)
 	return 0;
 }
 
-/* "snapshot=DIR" / "snapshot+resume=DIR" as a request; NULL for any other word. */
+/* "snapshot=DIR", "snapshot+resume=DIR", "reconnect=DEV" as a request; NULL for any other word. */
 static json_t *snapshot_request(const char *arg)
 {
+	if (!strncmp(arg, "reconnect=", 10))
+		return json_pack("{s:s,s:s}", "cmd", "reconnect", "device", arg + 10);
 	if (!strncmp(arg, "snapshot=", 9))
 		return json_pack("{s:s,s:s}", "cmd", "snapshot", "path", arg + 9);
 	if (!strncmp(arg, "snapshot+resume=", 16))
@@ -113,6 +115,8 @@ static const char help_text[] =
     "  resume               restart the rings and the vCPUs\n"
     "  screenshot [FILE]    write the first GPU's scanout 0 as PNG to FILE\n"
     "                       (default screenshot.png in the current directory)\n"
+    "  reconnect=DEVICE     drop DEVICE's back-end (blk0, net0, ...) and wait for\n"
+    "                       it to come back, as after a restart of the back-end\n"
     "  quit                 stop the VM (the VMM exits with status 0)\n"
     "  '{\"cmd\":...}'       any request as a raw JSON line\n"
     "\n"
@@ -171,9 +175,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: vmmctl SOCKET COMMAND...  (status, pause, resume, "
-				"screenshot [FILE], snapshot=DIR, snapshot+resume=DIR, quit, "
-				"or a JSON line; --help)\n");
+		fprintf(
+		    stderr,
+		    "usage: vmmctl SOCKET COMMAND...  (status, pause, resume, "
+		    "screenshot [FILE], snapshot=DIR, snapshot+resume=DIR, reconnect=DEVICE, quit, "
+		    "or a JSON line; --help)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -68,6 +68,21 @@ int vhost_user_frontend_backend_fd(const struct vhost_user_frontend *fe)
 	return fe->backend_fd;
 }
 
+int vhost_user_frontend_try_connect(struct vhost_user_frontend *fe, const char *path)
+{
+	int sock;
+
+	if (fe->sock >= 0)
+		return -EISCONN;
+	sock = unix_socket_connect(path, SOCK_NONBLOCK, 0);
+	if (sock < 0)
+		return sock;
+	fe->sock = sock;
+	fe->broken = false;
+	fe->hung_up = false;
+	return 0;
+}
+
 int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path, unsigned retry_ms)
 {
 	int sock;
@@ -88,6 +103,7 @@ int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path
 	}
 	fe->sock = sock;
 	fe->broken = false;
+	fe->hung_up = false;
 	log_debug(fe->log_component, "connected to %s", path);
 	return 0;
 }
@@ -121,6 +137,8 @@ int vu_fail(struct vhost_user_frontend *fe, const struct vhost_user_error *e)
 		log_error(fe->log_component, "%s", text);
 	if (e->err != -ENOTSUP && e->err != -EINVAL)
 		fe->broken = true;
+	if (e->err == -ECONNRESET || e->err == -EPIPE)
+		fe->hung_up = true;
 	return e->err;
 }
 

@@ -79,7 +79,8 @@ struct vhost_user_frontend {
 	 * marks fe broken, logging at debug level only. Not owned.
 	 */
 	int cancel_fd;
-	bool broken; /* the back-end misbehaved or went away */
+	bool broken;  /* the back-end misbehaved or went away */
+	bool hung_up; /* ... by closing the connection: a new one may serve */
 
 	uint64_t backend_features;  /* as offered by GET_FEATURES */
 	uint64_t device_features;   /* offered & what the type and transport allow */
@@ -175,6 +176,8 @@ void vhost_user_frontend_set_backend_ops(struct vhost_user_frontend *fe,
  * Connects to the unix socket at path, retrying ENOENT/ECONNREFUSED for up
  * to retry_ms (a back-end still starting). Returns 0 or -errno.
  */
+/* One connect attempt, no retry and no log line (reconnect polls with it). 0 or -errno. */
+int vhost_user_frontend_try_connect(struct vhost_user_frontend *fe, const char *path);
 int vhost_user_frontend_connect(struct vhost_user_frontend *fe, const char *path,
 				unsigned retry_ms);
 
@@ -285,6 +288,19 @@ int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_
  * fe->timeout_ms. save_state returns the state in *data (malloc'd).
  * Returns 0 or -errno (logged, naming the request and the field).
  */
+/*
+ * INFLIGHT_SHMFD (when negotiated, else -ENOTSUP). get asks the back-end
+ * for a region for num_queues queues of queue_size and checks its reply
+ * (sizes against the fd); the caller owns *fd. set hands a region kept
+ * from an earlier get to the back-end (a new connection's, before its
+ * rings); fd stays the caller's.
+ */
+int vhost_user_frontend_get_inflight(struct vhost_user_frontend *fe, uint16_t num_queues,
+				     uint16_t queue_size, struct vhost_user_inflight *region,
+				     int *fd);
+int vhost_user_frontend_set_inflight(struct vhost_user_frontend *fe,
+				     const struct vhost_user_inflight *region, int fd);
+
 int vhost_user_frontend_save_state(struct vhost_user_frontend *fe, uint8_t **data, size_t *len);
 int vhost_user_frontend_load_state(struct vhost_user_frontend *fe, const uint8_t *data, size_t len);
 

@@ -354,16 +354,7 @@ int vhost_user_frontend_expire_acks(struct vhost_user_frontend *fe)
 int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	    const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply, int *reply_fds)
 {
-	/* A reply is read in order: the acks sent before it come first. */
-	int err = flush_acks(fe);
-
-	if (!err)
-		err = check_usable(fe, request);
-	if (!err)
-		err = send_request(fe, request, 0, payload, size, NULL, 0);
-	if (!err)
-		err = wait_reply(fe, spec, reply, reply_fds);
-	return err;
+	return vu_call_fds(fe, request, payload, size, NULL, 0, spec, reply, reply_fds);
 }
 
 int vu_call_fds(struct vhost_user_frontend *fe, uint32_t request, const void *payload,
@@ -371,12 +362,17 @@ int vu_call_fds(struct vhost_user_frontend *fe, uint32_t request, const void *pa
 		const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply,
 		int *reply_fds)
 {
+	/* A reply is read in order: the acks sent before it come first. */
 	int err = flush_acks(fe);
 
 	if (!err)
 		err = check_usable(fe, request);
 	if (!err)
 		err = send_request(fe, request, 0, payload, size, fds, nfds);
+	/* Inside a batch the request only joined the queue: it must leave before its reply can
+	 * come. */
+	if (!err && fe->batching)
+		err = flush_sends(fe);
 	if (!err)
 		err = wait_reply(fe, spec, reply, reply_fds);
 	return err;

@@ -1,12 +1,17 @@
-/* Frontend requests of optional sub-protocols: the GPU display socket and shared-memory config. */
+/*
+ * Frontend requests of optional sub-protocols: the GPU display socket,
+ * shared-memory config and the in-flight tracking region.
+ */
 #include "vhost_user/frontend.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vhost_user/frontend_internal.h"
+#include "vhost_user/inflight.h"
 
 #define SHMEM_PAGE_SIZE 4096ull
 
@@ -83,4 +88,51 @@ int vhost_user_frontend_get_shmem_config(struct vhost_user_frontend *fe, uint64_
 		sizes[i] = reply.payload.shmem_config.memory_sizes[i];
 	*nregions = reply.payload.shmem_config.nregions;
 	return 0;
+}
+
+int vhost_user_frontend_get_inflight(struct vhost_user_frontend *fe, uint16_t num_queues,
+				     uint16_t queue_size, struct vhost_user_inflight *region,
+				     int *fd)
+{
+	struct vhost_user_reply_spec spec = vhost_user_reply_spec_of(VHOST_USER_GET_INFLIGHT_FD);
+	const struct vhost_user_inflight ask = {.num_queues = num_queues, .queue_size = queue_size};
+	struct vhost_user_msg reply;
+	const char *field;
+	struct stat st;
+	int got = -1, err;
+
+	*fd = -1;
+	if (!vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
+		return -ENOTSUP;
+	spec.min_fds = spec.max_fds = 1;
+	err = vu_call(fe, VHOST_USER_GET_INFLIGHT_FD, &ask, sizeof(ask), &spec, &reply, &got);
+	if (err)
+		return err;
+	if (fstat(got, &st) < 0) {
+		err = vu_fail_errno(fe, VHOST_USER_GET_INFLIGHT_FD, "fd", errno);
+		close(got);
+		return err;
+	}
+	err = vhost_user_inflight_check(&reply.payload.inflight, num_queues, queue_size,
+					(uint64_t)st.st_size, &field);
+	if (err) {
+		err = vu_fail_value(fe, VHOST_USER_GET_INFLIGHT_FD, field,
+				    vhost_user_inflight_min_size(num_queues, queue_size),
+				    VHOST_USER_INFLIGHT_MAX_SIZE, reply.payload.inflight.mmap_size);
+		close(got);
+		return err;
+	}
+	*region = reply.payload.inflight;
+	region->num_queues = num_queues;
+	region->queue_size = queue_size;
+	*fd = got;
+	return 0;
+}
+
+int vhost_user_frontend_set_inflight(struct vhost_user_frontend *fe,
+				     const struct vhost_user_inflight *region, int fd)
+{
+	if (!vhost_user_frontend_has_protocol(fe, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
+		return -ENOTSUP;
+	return vu_request(fe, VHOST_USER_SET_INFLIGHT_FD, region, sizeof(*region), &fd, 1);
 }

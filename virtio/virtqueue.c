@@ -264,3 +264,41 @@ int virtq_chain_write(const struct virtq_chain *c, const void *src, size_t len)
 	}
 	return 0;
 }
+
+/*
+ * The first index both rings still hold: avail keeps its last size
+ * entries, used as many. Early in a ring's life that reaches before index
+ * 0, into entries never written, which read 0 on both sides and so match.
+ */
+static uint16_t order_window_start(uint16_t size, uint16_t used_idx, uint16_t avail_idx)
+{
+	uint16_t pending = (uint16_t)(avail_idx - used_idx);
+	uint16_t back = pending >= size ? 0 : (uint16_t)(size - pending);
+
+	return (uint16_t)(used_idx - back);
+}
+
+int virtq_completed_in_order(const struct guest_memory *mem, uint16_t size, uint64_t avail,
+			     uint64_t used, uint16_t *at, uint16_t *used_head, uint16_t *avail_head)
+{
+	const struct virtq_avail *a = guest_memory_ptr(mem, avail, 6 + 2ull * size);
+	const struct virtq_used *u = guest_memory_ptr(mem, used, 6 + 8ull * size);
+	uint16_t used_idx, avail_idx, i;
+
+	if (!a || !u || !size || size > VIRTQ_MAX_SIZE || (size & (size - 1)))
+		return -EINVAL;
+	used_idx = le16toh(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE));
+	avail_idx = le16toh(__atomic_load_n(&a->idx, __ATOMIC_ACQUIRE));
+	for (i = order_window_start(size, used_idx, avail_idx); i != used_idx; i++) {
+		uint32_t id = le32toh(__atomic_load_n(&u->ring[i % size].id, __ATOMIC_RELAXED));
+		uint16_t head = le16toh(__atomic_load_n(&a->ring[i % size], __ATOMIC_RELAXED));
+
+		if (id != head) {
+			*at = i;
+			*used_head = (uint16_t)id;
+			*avail_head = head;
+			return 0;
+		}
+	}
+	return 1;
+}

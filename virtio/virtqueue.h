@@ -77,6 +77,21 @@ struct virtq_chain {
 };
 
 /*
+ * Of a ring someone else serves (a vhost-user back-end): whether its
+ * recent completions came in the order the driver made the buffers
+ * available, used[i].id == avail[i] for every index i the two rings still
+ * both hold (at most size back from used->idx, and not past what avail
+ * has overwritten). Only then is everything before used->idx complete and
+ * everything after it not, so a new back-end may restart the ring there.
+ * Returns 1 (in order), 0 (not: *at is the first index where they differ,
+ * *used_head and *avail_head what each holds there) or -EINVAL (a ring
+ * outside guest memory).
+ */
+int virtq_completed_in_order(const struct guest_memory *mem, uint16_t size, uint64_t avail,
+			     uint64_t used, uint16_t *at, uint16_t *used_head,
+			     uint16_t *avail_head);
+
+/*
  * Validates and maps a ring: size a power of two <= VIRTQ_MAX_SIZE, the
  * three areas aligned (16, 2, 4) and entirely inside guest RAM.
  * event_idx: VIRTIO_F_RING_EVENT_IDX was negotiated. Returns 0 or -EINVAL.

@@ -122,10 +122,14 @@ static json_t *cmd_pause_resume(struct control *ctl, bool pause)
 {
 	const char *failed = NULL, *state = pause ? "paused" : "running";
 	uint64_t start = monotonic_ns(), latency_us;
-	char why[96];
+	char why[192];
 
 	if (pause && !ctl->paused) {
-		vcpus_pause(ctl->vm);
+		if (vcpus_pause(ctl->vm, why, sizeof(why))) {
+			log_warn("control", "pause failed: %s", why);
+			return json_pack("{s:b,s:s,s:s}", "ok", 0, "state", "running", "error",
+					 why);
+		}
 		devices_sleep_wake(ctl, true, &failed);
 	} else if (!pause && ctl->paused) {
 		devices_sleep_wake(ctl, false, &failed);
@@ -179,6 +183,24 @@ static struct vu_device *find_device(struct control *ctl, const char *name)
 	return NULL;
 }
 
+/* {"cmd":"reconnect","device":"blk0"}: the back-end is dropped; the device waits for it. */
+static json_t *cmd_reconnect(struct control *ctl, const struct control_request *req)
+{
+	struct vu_device *dev = req->device[0] ? find_device(ctl, req->device) : NULL;
+	int err;
+
+	if (!dev)
+		return error_reply("no such device");
+	pthread_mutex_lock(&ctl->vm->dev_lock);
+	err = vu_device_reconnect(dev);
+	pthread_mutex_unlock(&ctl->vm->dev_lock);
+	if (err == -EALREADY)
+		return error_reply("already reconnecting");
+	if (err)
+		return error_reply("the device failed: the guest must reset it first");
+	return json_pack("{s:b,s:s}", "ok", 1, "device", vu_device_name(dev));
+}
+
 static const char *screenshot_error(int err)
 {
 	switch (err) {
@@ -229,6 +251,8 @@ static bool handle_line(struct control_client *cl, const char *line, size_t len)
 		return reply(cl, cmd_screenshot(ctl, &req));
 	case CONTROL_SNAPSHOT:
 		return reply(cl, cmd_snapshot(ctl, &req));
+	case CONTROL_RECONNECT:
+		return reply(cl, cmd_reconnect(ctl, &req));
 	case CONTROL_QUIT:
 		break;
 	}

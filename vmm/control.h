@@ -70,12 +70,13 @@ enum control_cmd {
 	CONTROL_SCREENSHOT,
 	CONTROL_QUIT,
 	CONTROL_SNAPSHOT,
+	CONTROL_RECONNECT,
 };
 
 /* One request line, parsed and checked. */
 struct control_request {
 	enum control_cmd cmd;
-	char device[32];  /* screenshot: "" means the first GPU */
+	char device[32];  /* screenshot: "" means the first GPU; reconnect: the device */
 	uint32_t scanout; /* screenshot: 0 unless given */
 	char path[1024];  /* screenshot, snapshot: never empty */
 	bool resume;	  /* snapshot: resume the VM afterwards */

@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {"status", CONTROL_STATUS},		{"pause", CONTROL_PAUSE}, {"resume", CONTROL_RESUME},
     {"screenshot", CONTROL_SCREENSHOT}, {"quit", CONTROL_QUIT},	  {"snapshot", CONTROL_SNAPSHOT},
+    {"reconnect", CONTROL_RECONNECT},
 };
 
 /*
@@ -81,6 +82,18 @@ static int parse_snapshot(const json_t *root, struct control_request *req)
 	return 0;
 }
 
+/* {"cmd":"reconnect","device":D}. */
+static int parse_reconnect(const json_t *root, struct control_request *req)
+{
+	const json_t *device = json_object_get(root, "device");
+
+	if (!json_is_string(device) || !json_string_length(device))
+		return refuse(req, "want device");
+	if (!copy_string(req->device, sizeof(req->device), device))
+		return refuse(req, "no such device");
+	return 0;
+}
+
 /* The protocol is flat: a nested value is a client bug, refused as before jansson. */
 static bool is_flat(const json_t *root)
 {
@@ -108,6 +121,8 @@ static int parse_object(const json_t *root, struct control_request *req)
 		req->cmd = commands[i].cmd;
 		if (req->cmd == CONTROL_SNAPSHOT)
 			return parse_snapshot(root, req);
+		if (req->cmd == CONTROL_RECONNECT)
+			return parse_reconnect(root, req);
 		return req->cmd == CONTROL_SCREENSHOT ? parse_screenshot(root, req) : 0;
 	}
 	return refuse(req, "unknown command");

@@ -2,6 +2,7 @@
 #include "vmm/vcpu.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,6 +219,12 @@ static void *vcpu_thread(void *arg)
 
 		vcpu->exits++;
 		atomic_fetch_add_explicit(&vm->exits_total, 1, memory_order_relaxed);
+		if (r == 0) {
+			atomic_store(&vcpu->handling_addr, vcpu->run->exit_reason == KVM_EXIT_MMIO
+							       ? vcpu->run->mmio.phys_addr
+							       : vcpu->run->io.port);
+			atomic_store(&vcpu->handling, vcpu->run->exit_reason + 1);
+		}
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -230,6 +237,7 @@ static void *vcpu_thread(void *arg)
 			break;
 		}
 		vcpu_handle_exit(vcpu);
+		atomic_store(&vcpu->handling, 0);
 	}
 	return NULL;
 }
@@ -290,9 +298,50 @@ void vcpus_join(struct vm *vm)
 	}
 }
 
-void vcpus_pause(struct vm *vm)
+/* What a vCPU that will not stop is doing, for the pause's error. */
+static void describe_busy(const struct vcpu *vcpu, char *why, size_t n)
 {
+	uint32_t reason = atomic_load(&vcpu->handling);
+	uint64_t addr = atomic_load(&vcpu->handling_addr);
+
+	if (reason == KVM_EXIT_MMIO + 1 || reason == KVM_EXIT_IO + 1)
+		snprintf(
+		    why, n,
+		    "vCPU %u did not stop within %u ms: it is handling its %s access at 0x%" PRIx64
+		    " (a device's handler is slow or waits)",
+		    vcpu->index, VCPU_PAUSE_TIMEOUT_MS,
+		    reason == KVM_EXIT_MMIO + 1 ? "MMIO" : "I/O port", addr);
+	else if (reason)
+		snprintf(why, n, "vCPU %u did not stop within %u ms: it is handling exit reason %u",
+			 vcpu->index, VCPU_PAUSE_TIMEOUT_MS, reason - 1);
+	else
+		snprintf(
+		    why, n,
+		    "vCPU %u did not stop within %u ms: the kick did not bring it out of KVM_RUN",
+		    vcpu->index, VCPU_PAUSE_TIMEOUT_MS);
+}
+
+/* Waits for vcpu to park until deadline; 0, -ETIMEDOUT or -ECANCELED. */
+static int wait_parked(struct vm *vm, struct vcpu *vcpu, const struct timespec *deadline)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&vcpu->pause_lock);
+	while (vcpu->thread_started && !vcpu->parked && !vm_exit_requested(vm) && !err)
+		err = pthread_cond_timedwait(&vcpu->pause_cond, &vcpu->pause_lock, deadline);
+	if (vcpu->thread_started && !vcpu->parked)
+		err = vm_exit_requested(vm) ? ECANCELED : ETIMEDOUT;
+	else
+		err = 0;
+	pthread_mutex_unlock(&vcpu->pause_lock);
+	return -err;
+}
+
+int vcpus_pause(struct vm *vm, char *why, size_t n)
+{
+	struct timespec deadline;
 	unsigned i;
+	int err = 0;
 
 	for (i = 0; i < vm->ncpus; i++) {
 		pthread_mutex_lock(&vm->vcpus[i].pause_lock);
@@ -300,13 +349,19 @@ void vcpus_pause(struct vm *vm)
 		pthread_mutex_unlock(&vm->vcpus[i].pause_lock);
 	}
 	vcpus_kick_all(vm);
-	for (i = 0; i < vm->ncpus; i++) {
-		struct vcpu *vcpu = &vm->vcpus[i];
-		pthread_mutex_lock(&vcpu->pause_lock);
-		while (vcpu->thread_started && !vcpu->parked && !vm_exit_requested(vm))
-			pthread_cond_wait(&vcpu->pause_cond, &vcpu->pause_lock);
-		pthread_mutex_unlock(&vcpu->pause_lock);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += VCPU_PAUSE_TIMEOUT_MS / 1000;
+	for (i = 0; i < vm->ncpus && !err; i++) {
+		err = wait_parked(vm, &vm->vcpus[i], &deadline);
+		if (err == -ETIMEDOUT)
+			describe_busy(&vm->vcpus[i], why, n);
 	}
+	if (err) {
+		if (err == -ECANCELED)
+			snprintf(why, n, "the VM is stopping");
+		vcpus_resume(vm);
+	}
+	return err;
 }
 
 void vcpus_resume(struct vm *vm)

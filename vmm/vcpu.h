@@ -24,7 +24,14 @@ struct vcpu {
 	pthread_cond_t pause_cond;
 	bool pause_requested;
 	bool parked;
+	/* The exit being handled (KVM exit reason + 1; 0 while in KVM_RUN) and its address, for a
+	 * pause that waits. */
+	_Atomic uint32_t handling;
+	_Atomic uint64_t handling_addr;
 };
+
+/* How long a pause waits for every vCPU to stop before it gives up, naming the one that did not. */
+#define VCPU_PAUSE_TIMEOUT_MS 10000
 
 /* Creates vm->ncpus vCPUs, applies arch_vcpu_setup to each, then arch_vcpus_ready. */
 int vcpus_create(struct vm *vm);
@@ -47,7 +54,12 @@ void vcpus_join(struct vm *vm);
  * not hold vm->dev_lock. vcpus_resume lets them run again. Both run on the
  * main loop's thread; a VM exit request also releases parked threads.
  */
-void vcpus_pause(struct vm *vm);
+/*
+ * Parks every vCPU between two KVM_RUNs. 0, or -ETIMEDOUT (why says which
+ * vCPU did not stop within VCPU_PAUSE_TIMEOUT_MS and what it was doing; the
+ * vCPUs then run on) or -ECANCELED (the VM is ending).
+ */
+int vcpus_pause(struct vm *vm, char *why, size_t n);
 void vcpus_resume(struct vm *vm);
 
 /* Joins the threads and closes the vCPU fds. */

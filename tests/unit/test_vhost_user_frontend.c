@@ -3,7 +3,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests/unit/check_main.h"
@@ -18,15 +20,18 @@ struct fake_backend {
 	uint64_t features;
 	uint64_t protocol;
 	uint64_t queue_num;
-	uint32_t hang_up_at;   /* close the socket on receiving this request */
-	uint32_t silent_at;    /* never answer this request */
-	uint32_t bad_flags_at; /* answer this request with flags 0x1 */
-	uint32_t nack_at;      /* ack this request with failure */
-	uint32_t vring_base;   /* GET_VRING_BASE answer */
-	char state[64];	       /* DEVICE_STATE: what save sends, what load received */
-	unsigned check_result; /* CHECK_DEVICE_STATE answer */
-	int channel;	       /* back-end request channel received, or -1 */
-	uint32_t seen[64];     /* requests in arrival order */
+	uint32_t hang_up_at;	/* close the socket on receiving this request */
+	uint32_t silent_at;	/* never answer this request */
+	uint32_t bad_flags_at;	/* answer this request with flags 0x1 */
+	uint32_t nack_at;	/* ack this request with failure */
+	uint32_t vring_base;	/* GET_VRING_BASE answer */
+	char state[64];		/* DEVICE_STATE: what save sends, what load received */
+	unsigned check_result;	/* CHECK_DEVICE_STATE answer */
+	int channel;		/* back-end request channel received, or -1 */
+	uint64_t inflight_size; /* GET_INFLIGHT_FD: the mmap_size answered (memfd of 4 KiB more) */
+	struct vhost_user_inflight inflight_set; /* SET_INFLIGHT_FD: its payload */
+	uint64_t inflight_set_fd_size;		 /* and the size of the fd that came with it */
+	uint32_t seen[64];			 /* requests in arrival order */
 	unsigned nseen;
 };
 
@@ -75,6 +80,22 @@ static void device_state(struct fake_backend *fb, const struct vhost_user_msg *m
 	close(fd);
 }
 
+/* GET_INFLIGHT_FD: a memfd 4 KiB larger than the mmap_size it answers. */
+static void inflight_reply(struct fake_backend *fb, const struct vhost_user_msg *m)
+{
+	struct vhost_user_inflight r = m->payload.inflight;
+	struct vhost_user_header hdr = {m->hdr.request, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+					sizeof(r)};
+	int fd = memfd_create("inflight", MFD_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)fb->inflight_size + 4096), 0);
+	r.mmap_size = fb->inflight_size;
+	r.mmap_offset = 0;
+	vhost_user_send(fb->sock, &hdr, &r, &fd, 1);
+	close(fd);
+}
+
 static void *fake_backend_thread(void *arg)
 {
 	struct fake_backend *fb = arg;
@@ -93,6 +114,16 @@ static void *fake_backend_thread(void *arg)
 		if (m.hdr.request == VHOST_USER_SET_DEVICE_STATE_FD && nfds == 1) {
 			device_state(fb, &m, fds[0]);
 			continue;
+		}
+		if (m.hdr.request == VHOST_USER_GET_INFLIGHT_FD) {
+			inflight_reply(fb, &m);
+			continue;
+		}
+		if (m.hdr.request == VHOST_USER_SET_INFLIGHT_FD && nfds == 1) {
+			struct stat st;
+
+			fb->inflight_set = m.payload.inflight;
+			fb->inflight_set_fd_size = fstat(fds[0], &st) ? 0 : (uint64_t)st.st_size;
 		}
 		if (m.hdr.request == VHOST_USER_CHECK_DEVICE_STATE) {
 			reply_u64(fb, m.hdr.request, VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
@@ -466,6 +497,57 @@ START_TEST(acks_only_what_it_uses)
 }
 END_TEST
 
+/*
+ * INFLIGHT_SHMFD: acked only when asked for; a region too small for the
+ * queues is refused; a good one is handed back whole.
+ */
+START_TEST(inflight_region_checked_and_handed_back)
+{
+	struct vhost_user_inflight region;
+	struct fixture fx;
+	int fd;
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	start(&fx);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_int_eq(vhost_user_frontend_get_inflight(&fx.fe, 1, 128, &region, &fd), -ENOTSUP);
+	finish(&fx);
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	fx.fb.inflight_size = 16 + 128 * 16 - 1;
+	start(&fx);
+	fx.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	ck_assert_int_eq(vhost_user_frontend_get_inflight(&fx.fe, 1, 128, &region, &fd), -EPROTO);
+	ck_assert_int_eq(fd, -1);
+	ck_assert(fx.fe.broken); /* a back-end that answers so is not to be trusted further */
+	finish(&fx);
+
+	default_backend(&fx.fb);
+	fx.fb.protocol |= BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	fx.fb.inflight_size = 2 * 2112;
+	start(&fx);
+	fx.fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	ck_assert_int_eq(vhost_user_frontend_handshake(&fx.fe), 0);
+	/* Asked inside a batch, as at activation: the request must leave before its reply comes. */
+	vhost_user_frontend_batch_begin(&fx.fe);
+	ck_assert_int_eq(vhost_user_frontend_set_features(&fx.fe, BIT(32)), 0);
+	ck_assert_int_eq(vhost_user_frontend_get_inflight(&fx.fe, 2, 128, &region, &fd), 0);
+	ck_assert_int_eq(vhost_user_frontend_batch_end(&fx.fe), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(region.mmap_size, 2 * 2112);
+	ck_assert_int_eq(vhost_user_frontend_set_inflight(&fx.fe, &region, fd), 0);
+	finish(&fx);
+	ck_assert_uint_eq(fx.fb.inflight_set.mmap_size, 2 * 2112);
+	ck_assert_uint_eq(fx.fb.inflight_set.num_queues, 2);
+	ck_assert_uint_eq(fx.fb.inflight_set.queue_size, 128);
+	ck_assert_uint_eq(fx.fb.inflight_set_fd_size, 2 * 2112 + 4096);
+	close(fd);
+}
+END_TEST
+
 /* RESET_DEVICE goes out at a reset only when negotiated. */
 START_TEST(reset_sends_reset_device_when_negotiated)
 {
@@ -553,6 +635,7 @@ static Suite *frontend_suite(void)
 	tcase_add_test(tc, legacy_backend);
 	tcase_add_test(tc, acks_only_what_it_uses);
 	tcase_add_test(tc, reset_sends_reset_device_when_negotiated);
+	tcase_add_test(tc, inflight_region_checked_and_handed_back);
 	tcase_add_test(tc, device_state_save_and_load);
 	tcase_add_test(tc, device_types);
 	suite_add_tcase(s, tc);

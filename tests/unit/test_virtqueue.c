@@ -385,6 +385,68 @@ START_TEST(malformed_ring_lines_are_rate_limited)
 }
 END_TEST
 
+/* Writes used entry i (index mod QSIZE) and publishes used->idx = i + 1. */
+static void complete_at(struct fixture *f, uint16_t i, uint16_t head)
+{
+	struct virtq_used *u = used(f);
+
+	u->ring[i % QSIZE].id = head;
+	u->idx = (uint16_t)(i + 1);
+}
+
+/* A back-end's completion order, judged from the rings alone (reconnect without INFLIGHT_SHMFD). */
+START_TEST(completion_order_judged_from_the_rings)
+{
+	struct fixture *f = setup();
+	uint16_t at, used_head, avail_head;
+
+	/* Offered 3, 5, 1, 6; completed 3, 5 in order: a restart at 2 is exact. */
+	offer(f, 3);
+	offer(f, 5);
+	offer(f, 1);
+	offer(f, 6);
+	complete_at(f, 0, 3);
+	complete_at(f, 1, 5);
+	ck_assert_int_eq(
+	    virtq_completed_in_order(&f->mem, QSIZE, AVAIL, USED, &at, &used_head, &avail_head), 1);
+	/* Then 6 before 1: index 2 holds 6 where avail holds 1. */
+	complete_at(f, 2, 6);
+	ck_assert_int_eq(
+	    virtq_completed_in_order(&f->mem, QSIZE, AVAIL, USED, &at, &used_head, &avail_head), 0);
+	ck_assert_uint_eq(at, 2);
+	ck_assert_uint_eq(used_head, 6);
+	ck_assert_uint_eq(avail_head, 1);
+	/* A ring outside guest memory is refused. */
+	ck_assert_int_eq(
+	    virtq_completed_in_order(&f->mem, QSIZE, RAM_SIZE, USED, &at, &used_head, &avail_head),
+	    -EINVAL);
+	teardown(f);
+}
+END_TEST
+
+/* Past the window both rings hold, an old disorder no longer counts. */
+START_TEST(completion_order_window_follows_the_rings)
+{
+	struct fixture *f = setup();
+	uint16_t at, used_head, avail_head, i;
+
+	/* Out of order at the start, then QSIZE + 2 completions in order. */
+	offer(f, 0);
+	offer(f, 1);
+	complete_at(f, 0, 1);
+	complete_at(f, 1, 0);
+	ck_assert_int_eq(
+	    virtq_completed_in_order(&f->mem, QSIZE, AVAIL, USED, &at, &used_head, &avail_head), 0);
+	for (i = 2; i < QSIZE + 4; i++) {
+		offer(f, (uint16_t)(i % QSIZE));
+		complete_at(f, i, (uint16_t)(i % QSIZE));
+	}
+	ck_assert_int_eq(
+	    virtq_completed_in_order(&f->mem, QSIZE, AVAIL, USED, &at, &used_head, &avail_head), 1);
+	teardown(f);
+}
+END_TEST
+
 static Suite *virtqueue_suite(void)
 {
 	Suite *s = suite_create("virtqueue");
@@ -401,6 +463,8 @@ static Suite *virtqueue_suite(void)
 	tcase_add_test(tc, notification_suppression);
 	tcase_add_test(tc, random_rings_stay_inside_ram);
 	tcase_add_test(tc, malformed_ring_lines_are_rate_limited);
+	tcase_add_test(tc, completion_order_judged_from_the_rings);
+	tcase_add_test(tc, completion_order_window_follows_the_rings);
 	suite_add_tcase(s, tc);
 	return s;
 }

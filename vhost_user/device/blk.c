@@ -19,6 +19,7 @@ static vu_takeover_serve_fn blk_takeover_pick(const struct vu_device *dev, unsig
 const struct vu_type_ops vu_blk_ops = {
     .id = VIRTIO_ID_BLOCK,
     .state_in_rings = true,
+    .reconnects = true,
     .takeover_pick = blk_takeover_pick,
     .takeover_effect = "new requests now fail with an I/O error",
 };

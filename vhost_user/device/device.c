@@ -53,8 +53,8 @@ static void refresh_config(struct vu_device *dev)
 	uint32_t size = dev->fe.type->config_size;
 	int err;
 
-	if (dev->state == VU_DEV_FAILED)
-		return;
+	if (dev->state == VU_DEV_FAILED || dev->reconnect.lost)
+		return; /* the last copy stands until a back-end can say more */
 	/*
 	 * Cached from the moment of asking: a config-change notice served
 	 * while we wait for the reply clears it again, so that the next read
@@ -65,6 +65,21 @@ static void refresh_config(struct vu_device *dev)
 	if (err) {
 		dev->config_cached = false;
 		vu_fail_device(dev, "GET_CONFIG failed");
+	}
+}
+
+void vu_config_recheck(struct vu_device *dev)
+{
+	uint8_t before[VU_DEV_CONFIG_MAX];
+	uint32_t size = dev->fe.type->config_size;
+
+	if (dev->local_config || !dev->config_cached || size > sizeof(before))
+		return;
+	memcpy(before, dev->config, size);
+	refresh_config(dev);
+	if (dev->config_cached && memcmp(before, dev->config, size)) {
+		log_info(dev->fe.log_component, "%s: the new back-end's config differs", dev->name);
+		virtio_pci_config_changed(&dev->transport);
 	}
 }
 
@@ -89,6 +104,12 @@ static void dev_config_write(void *opaque, uint32_t offset, const void *data, un
 
 	if (dev->local_config || dev->state == VU_DEV_FAILED)
 		return; /* tag, mac and queue counts are read-only to the driver */
+	if (dev->reconnect.lost) {
+		log_warn_ratelimited(&dev->rl, dev->fe.log_component,
+				     "%s: config write at %u dropped: no back-end (reconnecting)",
+				     dev->name, offset);
+		return;
+	}
 	if (dev->spec.ops->config_write_local &&
 	    dev->spec.ops->config_write_local(dev, offset, len))
 		return;
@@ -180,6 +201,9 @@ static int connect_backend(struct vu_device *dev, const char *spec_text,
 		return r;
 	/* Snapshots use DEVICE_STATE where the back-end offers it (state.c). */
 	dev->fe.protocol_extra = BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	/* In-flight tracking where a restarted back-end can use it (inflight.c). */
+	if (vu_inflight_wanted(dev))
+		dev->fe.protocol_extra |= BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
 	if (dev->spec.timeout_ms)
 		dev->fe.timeout_ms = (int)dev->spec.timeout_ms;
 	/* Every wait on the back-end ends when the VM stops, whatever the back-end does. */
@@ -203,6 +227,16 @@ static int connect_backend(struct vu_device *dev, const char *spec_text,
 			return r;
 		}
 	}
+	/* A copy of the config to serve should the driver read it while the back-end is away. */
+	if (dev->spec.reconnect == 1 && !dev->local_config &&
+	    vhost_user_frontend_has_protocol(&dev->fe, VHOST_USER_PROTOCOL_F_CONFIG)) {
+		r = vhost_user_frontend_get_config(&dev->fe, 0, dev->config,
+						   dev->fe.type->config_size);
+		if (r) {
+			snprintf(err, n, "%s: cannot start: GET_CONFIG failed", dev->name);
+			return r;
+		}
+	}
 	return vu_shmem_setup(dev, err, n);
 }
 
@@ -213,14 +247,18 @@ int vu_device_check_spec(const char *spec, char *err, size_t err_size)
 	return vu_spec_parse(spec, &parsed, err, err_size);
 }
 
+uint16_t vu_queue_max_size(const struct vu_device *dev)
+{
+	return (uint16_t)(dev->spec.queue_size ? dev->spec.queue_size : VU_DEV_DEFAULT_QUEUE_SIZE);
+}
+
 static int plug_transport(struct vu_device *dev, struct pci_bus *bus)
 {
 	struct virtio_pci_params params = {
 	    .name = dev->fe.log_component,
 	    .device_type = (uint16_t)dev->fe.type->id,
 	    .num_queues = (uint16_t)dev->nqueues,
-	    .queue_max_size =
-		(uint16_t)(dev->spec.queue_size ? dev->spec.queue_size : VU_DEV_DEFAULT_QUEUE_SIZE),
+	    .queue_max_size = vu_queue_max_size(dev),
 	    .config_size = dev->fe.type->config_size,
 	    .ops = &vu_device_ops,
 	    .dev = dev,
@@ -337,11 +375,37 @@ static json_t *json_text(const char *text)
 	return s;
 }
 
-static const char *state_name(enum vu_dev_state s)
+const char *vu_state_name(enum vu_dev_state s)
 {
 	static const char *const names[] = {"idle", "active", "paused", "failed"};
 
 	return names[s];
+}
+
+/*
+ * Per queue, the requests the driver made available and the device has not
+ * completed (avail index - used index, from guest memory): what a stuck
+ * back-end sits on. Empty while the device is idle or failed.
+ */
+static json_t *pending_per_queue(const struct vu_device *dev)
+{
+	json_t *a = json_array();
+
+	if (!a || (dev->state != VU_DEV_ACTIVE && dev->state != VU_DEV_PAUSED))
+		return a;
+	for (unsigned i = 0; i < dev->nqueues; i++) {
+		const volatile uint16_t *used =
+		    guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
+		const volatile uint16_t *avail =
+		    guest_memory_ptr(&dev->vm->mem, dev->queues[i].driver, 4);
+		json_int_t n = used && avail ? (uint16_t)(avail[1] - used[1]) : 0;
+
+		if (json_array_append_new(a, json_integer(n))) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
 }
 
 json_t *vu_device_describe(const struct vu_device *dev)
@@ -349,7 +413,7 @@ json_t *vu_device_describe(const struct vu_device *dev)
 	/* "o" takes the reference even when packing fails: no leak on NULL. */
 	json_t *o = json_pack("{s:s,s:s,s:o,s:s,s:I,s:I}", "name", dev->name, "type",
 			      dev->fe.type->name, "sock", json_text(dev->spec.sock), "state",
-			      state_name(dev->state), "queues", (json_int_t)dev->nqueues,
+			      vu_state_name(dev->state), "queues", (json_int_t)dev->nqueues,
 			      "activation_us", (json_int_t)(dev->activation.ns / 1000));
 	bool ok = o != NULL;
 
@@ -358,6 +422,12 @@ json_t *vu_device_describe(const struct vu_device *dev)
 					  json_integer((json_int_t)dev->spec.ops->counter(dev)));
 	if (ok && dev->failure.cause[0])
 		ok = !json_object_set_new(o, "error", json_text(dev->failure.cause));
+	if (ok && dev->reconnect.lost)
+		ok = !json_object_set_new(o, "reconnecting", json_text(dev->reconnect.cause));
+	if (ok && dev->reconnect.count)
+		ok = !json_object_set_new(o, "reconnects", json_integer(dev->reconnect.count));
+	if (ok)
+		ok = !json_object_set_new(o, "pending", pending_per_queue(dev));
 	if (!ok)
 		json_decref(o);
 	return ok ? o : NULL;

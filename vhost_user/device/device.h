@@ -64,6 +64,12 @@ uint32_t vu_device_type_id(const struct vu_device *dev);
  * device. Return 0 or -errno (the device is then failed: NEEDS_RESET).
  */
 int vu_device_pause(struct vu_device *dev);
+/*
+ * Drops the back-end on purpose and waits for it to come back as after a
+ * hang-up (reconnect.c); dev_lock held, loop thread. 0, -EALREADY (already
+ * reconnecting) or -EIO (failed: the guest must reset it first).
+ */
+int vu_device_reconnect(struct vu_device *dev);
 int vu_device_resume(struct vu_device *dev);
 
 /*

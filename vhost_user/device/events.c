@@ -90,6 +90,7 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
 		log_debug(dev->fe.log_component, "work read failed: %s", strerror(errno));
 	pthread_mutex_lock(&dev->vm->dev_lock);
 	finish_failure(dev);
+	vu_reconnect_work(dev);
 	/* A failed device whose driver set up new rings: answer those. */
 	if (dev->failure.takeover_pending && dev->state == VU_DEV_FAILED && dev->fe.sock < 0)
 		vu_takeover_start(dev);
@@ -103,6 +104,7 @@ static void acks_read(struct vu_device *dev, int err)
 		dev->activation.start_ns = 0;
 		vu_fail_device(dev, "activation failed");
 		finish_failure(dev);
+		vu_reconnect_work(dev);
 	} else if (!vhost_user_frontend_acks_outstanding(&dev->fe)) {
 		vu_activation_acked(dev);
 	}
@@ -155,10 +157,11 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 		acks_read(dev, vhost_user_frontend_read_acks(&dev->fe));
 	} else if (dev->fe.sock == (int)fd) {
 		n = recv((int)fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0)
+		if (n == 0) {
 			snprintf(cause, sizeof(cause), "back-end hung up (%s closed)",
 				 dev->spec.sock);
-		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			dev->fe.hung_up = true;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR)
 			snprintf(cause, sizeof(cause), "back-end socket error: %s",
 				 strerror(errno));
 		else if (n > 0)
@@ -166,6 +169,7 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
 			vu_fail_device(dev, cause);
 			finish_failure(dev);
+			vu_reconnect_work(dev);
 		}
 	}
 	pthread_mutex_unlock(&dev->vm->dev_lock);
@@ -222,7 +226,28 @@ int vu_watches_start(struct vu_device *dev)
 	dev->watch.work_ev = watch(dev, dev->watch.work_fd, on_work, dev);
 	dev->watch.sock_ev = watch(dev, dev->fe.sock, on_socket, dev);
 	dev->watch.ack_timer_ev = watch(dev, dev->watch.ack_timer_fd, on_ack_timer, dev);
-	if (!dev->watch.work_ev || !dev->watch.sock_ev || !dev->watch.ack_timer_ev)
+	if (!dev->watch.work_ev || !dev->watch.sock_ev || !dev->watch.ack_timer_ev ||
+	    vu_reconnect_init(dev))
+		return -ENOMEM;
+	if (dev->fe.backend_fd >= 0) {
+		dev->watch.backend_ev = watch(dev, dev->fe.backend_fd, on_backend_request, dev);
+		if (!dev->watch.backend_ev)
+			return -ENOMEM;
+		dev->watch.backend_ev_fd = dev->fe.backend_fd;
+	}
+	return 0;
+}
+
+int vu_watches_rebind(struct vu_device *dev)
+{
+	if (dev->watch.sock_ev)
+		event_free(dev->watch.sock_ev);
+	if (dev->watch.backend_ev)
+		event_free(dev->watch.backend_ev);
+	dev->watch.backend_ev = NULL;
+	dev->watch.backend_ev_fd = -1;
+	dev->watch.sock_ev = watch(dev, dev->fe.sock, on_socket, dev);
+	if (!dev->watch.sock_ev)
 		return -ENOMEM;
 	if (dev->fe.backend_fd >= 0) {
 		dev->watch.backend_ev = watch(dev, dev->fe.backend_fd, on_backend_request, dev);
@@ -244,6 +269,7 @@ void vu_watches_stop(struct vu_device *dev)
 		*evs[i] = NULL;
 	}
 	vu_takeover_release(dev);
+	vu_reconnect_release(dev);
 	if (dev->watch.work_fd >= 0)
 		close(dev->watch.work_fd);
 	dev->watch.work_fd = -1;

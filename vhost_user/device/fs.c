@@ -98,4 +98,5 @@ const struct vu_type_ops vu_fs_ops = {
     .setup = fs_setup,
     .takeover_pick = fs_takeover_pick,
     .takeover_effect = "new FUSE requests now fail with EIO",
+    .no_reconnect = "the FUSE session died with the back-end: open files and inodes are gone",
 };

@@ -275,4 +275,5 @@ const struct vu_type_ops vu_gpu_ops = {
     .counter_name = "display_updates",
     .counter = gpu_updates,
     .screenshot = gpu_screenshot,
+    .no_reconnect = "the display channel and the guest's resources live in the back-end",
 };

@@ -29,10 +29,12 @@ struct vu_spec {
 	struct vhost_user_type type_fallback;
 	const struct vu_type_ops *ops; /* the type's behaviour here (types.c) */
 	char sock[108];
-	unsigned queue_size;  /* 0 = default */
-	unsigned timeout_ms;  /* 0 = frontend default */
-	int trace;	      /* -1: as --trace/--trace-file say, 0: off, 1: on */
-	char trace_file[256]; /* this device's own JSON-lines trace, or "" */
+	unsigned queue_size;	       /* 0 = default */
+	unsigned timeout_ms;	       /* 0 = frontend default */
+	int trace;		       /* -1: as --trace/--trace-file say, 0: off, 1: on */
+	char trace_file[256];	       /* this device's own JSON-lines trace, or "" */
+	int reconnect;		       /* -1: the type's default, 0: off, 1: on */
+	unsigned reconnect_timeout_ms; /* 0 = VU_RECONNECT_TIMEOUT_MS */
 	/* The type's own keys (tag=, mac=, vnc=, ...), laid out by its file. */
 	_Alignas(8) unsigned char type_args[VU_TYPE_ARGS_MAX];
 };
@@ -72,6 +74,39 @@ struct vu_watches {
 	struct event *work_ev;
 	int ack_timer_fd; /* timerfd: the back-end's activation acks are overdue */
 	struct event *ack_timer_ev;
+};
+
+#define VU_RECONNECT_TIMEOUT_MS 10000 /* reconnect-timeout's default */
+
+/* reconnect.c: a back-end that hung up, waited for; dev_lock. */
+struct vu_reconnect {
+	bool lost;	 /* no back-end now: the rings wait for the next one */
+	bool restarting; /* the rings restart on a new back-end (reconnect.c) */
+	bool graceful;	 /* dropped on purpose with the rings drained: their bases are exact */
+	unsigned rings_restarted, requests_waiting; /* of the last regain, for its log line */
+	uint64_t since_ms;			    /* when it was lost */
+	unsigned backoff_ms;			    /* the wait before the next try */
+	unsigned count;				    /* back-ends regained so far */
+	char cause[128];
+	struct event *timer;
+	/* inotify on the socket's directory: a try the moment the socket appears (0: none). */
+	uint64_t appeared_ms; /* when inotify saw the socket come back (0: not yet) */
+	int watch_fd;
+	struct event *watch_ev;
+	/* What the lost back-end served, which the next must serve too. */
+	uint64_t device_features, protocol_features;
+	unsigned num_queues;
+	bool started[VHOST_USER_MAX_QUEUES]; /* rings it was serving */
+};
+
+/* inflight.c: the INFLIGHT_SHMFD region, kept across back-ends; dev_lock. */
+struct vu_inflight {
+	bool held; /* fd and region valid */
+	bool sent; /* the current connection has it */
+	int fd;
+	struct vhost_user_inflight region; /* as GET_INFLIGHT_FD answered */
+	void *map;			   /* read-only view, for the reconnect log; may be NULL */
+	uint64_t map_len;
 };
 
 /* lifecycle.c: why the device failed. */
@@ -120,6 +155,8 @@ struct vu_device {
 	struct vu_activation activation;
 	struct vu_watches watch;
 	struct vu_failure failure;
+	struct vu_reconnect reconnect;
+	struct vu_inflight inflight;
 	struct vu_takeover takeover[VIRTIO_PCI_MAX_QUEUES];
 	struct log_ratelimit rl;
 	struct vu_shmem_bars shmem;
@@ -208,6 +245,14 @@ struct vu_type_ops {
 	 * be saved through its back-end's DEVICE_STATE.
 	 */
 	bool state_in_rings;
+	/*
+	 * Reconnect (reconnect.c): whether a hang-up waits for the back-end to
+	 * come back by default (blk, net: their state is the rings), and why
+	 * the type cannot at all (fs: the FUSE session died with the back-end);
+	 * NULL: it can.
+	 */
+	bool reconnects;
+	const char *no_reconnect;
 	/* Writes scanout to path as a PNG; NULL: the type has no display (-ENODEV). */
 	int (*screenshot)(struct vu_device *dev, unsigned scanout, const char *path);
 };
@@ -235,6 +280,59 @@ int vu_watches_start(struct vu_device *dev);
 void vu_watches_stop(struct vu_device *dev);
 /* lifecycle.c: marks the device failed (NEEDS_RESET) with one log line; lock held. */
 void vu_fail_device(struct vu_device *dev, const char *cause);
+
+/*
+ * reconnect.c. wanted: the device reconnects and its back-end hung up (so
+ * vu_fail_device waits for the next one instead). lost: records what the
+ * back-end served and asks the loop to close it and retry (any thread).
+ * note_activation: the rings the next back-end is to serve, set up while
+ * none was there. work: the loop's half (close, arm the retry timer).
+ * after_reset: a failed device the guest reset gets a fresh try.
+ * vu_device_reconnect (device.h) drops the back-end on purpose.
+ */
+bool vu_reconnect_wanted(const struct vu_device *dev);
+void vu_backend_lost(struct vu_device *dev, const char *cause);
+void vu_reconnect_note_activation(struct vu_device *dev);
+void vu_reconnect_work(struct vu_device *dev);
+void vu_reconnect_after_reset(struct vu_device *dev);
+int vu_reconnect_init(struct vu_device *dev);
+void vu_reconnect_release(struct vu_device *dev);
+/* lifecycle.c: ring q goes to the back-end and is to be processed at DRIVER_OK. */
+/*
+ * lifecycle.c: stops the back-end's rings (GET_VRING_BASE into saved_base,
+ * saved_started) after letting it take what was made available, then waits
+ * (bounded) until it completed all it took. 0 (drained: the saved bases are
+ * exact restart points), -EBUSY (some still in flight) or a stop's error.
+ */
+int vu_backend_quiesce(struct vu_device *dev);
+
+/* inflight.c */
+bool vu_inflight_wanted(const struct vu_device *dev);
+/* Before the rings of a connection: GET_INFLIGHT_FD once per device life, SET_INFLIGHT_FD once per
+ * connection. */
+int vu_inflight_prepare(struct vu_device *dev);
+void vu_inflight_connection_gone(struct vu_device *dev);
+/* At the guest's reset and at teardown: the next activation asks for a fresh region. */
+void vu_inflight_free(struct vu_device *dev);
+/* At a regained back-end: logs per ring what the old one left in flight. */
+void vu_inflight_report(struct vu_device *dev);
+
+/* device.c: "idle", "active", "paused" or "failed". */
+const char *vu_state_name(enum vu_dev_state s);
+/* device.c: the queue size offered to the driver (its maximum). */
+uint16_t vu_queue_max_size(const struct vu_device *dev);
+
+bool vu_backend_ring_wanted(const struct vu_device *dev, unsigned q);
+/*
+ * lifecycle.c: a new back-end of an active or paused device gets features
+ * and, unless paused, the memory table and the rings from saved_base
+ * (saved_started), then a kick on each.
+ */
+int vu_backend_restart(struct vu_device *dev);
+/* events.c: watches the new connection's socket and request channel. */
+int vu_watches_rebind(struct vu_device *dev);
+/* device.c: after a reconnect, a config that changed is announced to the driver. */
+void vu_config_recheck(struct vu_device *dev);
 /* lifecycle.c: the type's stop hook, if any (reset, failure, destroy). */
 void vu_type_stop(struct vu_device *dev);
 /* lifecycle.c: the type's queue_local (false without one). */

@@ -35,8 +35,13 @@ void vu_type_stop(struct vu_device *dev)
 
 void vu_fail_device(struct vu_device *dev, const char *cause)
 {
-	if (dev->state == VU_DEV_FAILED)
+	if (dev->state == VU_DEV_FAILED || dev->reconnect.lost)
 		return;
+	/* A back-end that hung up may come back: the rings wait for it. */
+	if (vu_reconnect_wanted(dev)) {
+		vu_backend_lost(dev, cause);
+		return;
+	}
 	/* A wait abandoned because the VM is ending is no fault of the back-end's. */
 	if (dev->vm && vm_exit_requested(dev->vm)) {
 		dev->state = VU_DEV_FAILED;
@@ -138,7 +143,7 @@ static int start_rings(struct vu_device *dev, bool from_saved)
 
 /*
  * Everything a back-end needs to serve the rings: features (unless
- * resuming, when they stand), memory table, display channel (GPU), rings
+ * resuming, when they stand), the in-flight region, memory table, display channel (GPU), rings
  * from 0 or from the saved bases, DRIVER_OK. The acked requests are
  * pipelined, so this costs about one round trip, not one per message.
  */
@@ -149,6 +154,9 @@ static int configure_backend(struct vu_device *dev, uint64_t features, bool resu
 	vhost_user_frontend_batch_begin(&dev->fe);
 	if (!resuming)
 		err = vhost_user_frontend_set_features(&dev->fe, features);
+	/* The spec's place for in-flight tracking: after the features, before the rings. */
+	if (!err)
+		err = vu_inflight_prepare(dev);
 	if (!err)
 		err = vhost_user_frontend_set_mem_table(&dev->fe, &dev->vm->mem);
 	/* gpu: the back-end asks for display info once rings run. */
@@ -238,8 +246,14 @@ int vu_dev_activate(void *opaque, uint64_t features, const struct virtio_queue_i
 		take_over_new_rings(dev);
 		return 0;
 	}
-	if (!err)
+	if (!err && !dev->reconnect.lost)
 		err = configure_backend(dev, features & ~dev->local_features, false);
+	if (dev->reconnect.lost) {
+		/* No back-end now: the next one gets these rings (reconnect.c). */
+		vu_reconnect_note_activation(dev);
+		dev->state = VU_DEV_ACTIVE;
+		return 0;
+	}
 	if (err || dev->state == VU_DEV_FAILED) {
 		vu_fail_device(dev, "activation failed");
 		take_over_new_rings(dev);
@@ -296,10 +310,14 @@ void vu_dev_reset(void *opaque)
 	if (dev->state != VU_DEV_IDLE && dev->state != VU_DEV_FAILED &&
 	    vhost_user_frontend_reset(&dev->fe))
 		vu_fail_device(dev, "RESET_DEVICE at reset failed");
+	/* The driver starts its rings afresh: nothing left in flight is to be resubmitted. */
+	vu_inflight_free(dev);
 	if (dev->state == VU_DEV_FAILED) {
 		/* The driver let go of the rings: nothing may answer them now. */
 		dev->failure.rings_were_live = false;
 		dev->failure.takeover_pending = false;
+		/* With reconnect on, the next activation may find a back-end again. */
+		vu_reconnect_after_reset(dev);
 		return;
 	}
 	dev->state = VU_DEV_IDLE;
@@ -308,7 +326,7 @@ void vu_dev_reset(void *opaque)
 }
 
 /* Waits (bounded) until the back-end has completed what it took off ring i. */
-static void drain_ring(struct vu_device *dev, unsigned i)
+static bool drain_ring(struct vu_device *dev, unsigned i)
 {
 	const volatile uint16_t *used = guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
 	uint64_t deadline = monotonic_ns() + DRAIN_LIMIT_MS * 1000000ull;
@@ -318,10 +336,11 @@ static void drain_ring(struct vu_device *dev, unsigned i)
 		if (monotonic_ns() > deadline) {
 			log_warn(dev->fe.log_component, "%s: queue %u: %u requests still in flight",
 				 dev->name, i, (uint16_t)(dev->saved_base[i] - used[1]));
-			return;
+			return false;
 		}
 		nanosleep(&pause, NULL);
 	}
+	return used != NULL;
 }
 
 #define SETTLE_QUIET_MS 20 /* no completion for this long: the rest will not come soon */
@@ -356,6 +375,23 @@ static void settle_ring(struct vu_device *dev, unsigned i)
 	}
 }
 
+int vu_backend_quiesce(struct vu_device *dev)
+{
+	bool drained = true;
+	int err;
+
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		if (backend_ring(dev, i) && dev->fe.queues[i].enabled)
+			settle_ring(dev, i);
+	err = stop_rings(dev);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < dev->nqueues; i++)
+		if (backend_ring(dev, i) && dev->saved_started[i])
+			drained &= drain_ring(dev, i);
+	return drained ? 0 : -EBUSY;
+}
+
 int vu_device_pause(struct vu_device *dev)
 {
 	int err;
@@ -363,18 +399,21 @@ int vu_device_pause(struct vu_device *dev)
 	if (dev->state != VU_DEV_ACTIVE)
 		return 0;
 	vu_local_stop(dev, true);
-	/* A ring the back-end was told not to process completes nothing: no wait for it. */
-	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (backend_ring(dev, i) && dev->fe.queues[i].enabled)
-			settle_ring(dev, i);
-	err = stop_rings(dev);
-	if (err) {
-		vu_fail_device(dev, "stopping the rings for pause failed");
-		return err;
+	/* Without a back-end nothing is in flight to wait for; the next one restarts the rings. */
+	if (dev->reconnect.lost) {
+		dev->state = VU_DEV_PAUSED;
+		return 0;
 	}
-	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (backend_ring(dev, i) && dev->saved_started[i])
-			drain_ring(dev, i);
+	/* A drain that timed out is logged; the pause stands all the same. */
+	err = vu_backend_quiesce(dev);
+	if (err && err != -EBUSY)
+		vu_fail_device(dev, "stopping the rings for pause failed");
+	if (err && err != -EBUSY && dev->reconnect.lost) {
+		dev->state = VU_DEV_PAUSED;
+		return 0;
+	}
+	if (err && err != -EBUSY)
+		return err;
 	set_state(dev, VU_DEV_PAUSED);
 	return dev->state == VU_DEV_FAILED ? -EIO : 0;
 }
@@ -389,16 +428,57 @@ int vu_device_resume(struct vu_device *dev)
 	if (dev->state != VU_DEV_PAUSED)
 		return 0;
 	err = local_start(dev, true);
-	if (!err && dev->state != VU_DEV_FAILED)
+	if (!err && dev->state != VU_DEV_FAILED && !dev->reconnect.lost)
 		err = configure_backend(dev, 0, true);
+	if (err)
+		vu_fail_device(dev, "restarting the rings at resume failed");
+	if (dev->reconnect.lost) {
+		dev->state = VU_DEV_ACTIVE;
+		return 0;
+	}
 	if (err || dev->state == VU_DEV_FAILED) {
 		vu_fail_device(dev, "restarting the rings at resume failed");
 		return err ? err : -EIO;
 	}
-	/* A completion while the ring was stopped may have found no call fd to signal. */
-	for (unsigned i = 0; i < dev->nqueues; i++)
-		if (backend_ring(dev, i))
-			signal_fd(dev->queues[i].call_fd);
+	/*
+	 * A completion while the ring was stopped may have found no call fd to
+	 * signal; and a request the driver made available before the pause that
+	 * the back-end had not taken yet waits for a kick a new back-end (one
+	 * regained during the pause) never got: both are signalled again.
+	 */
+	for (unsigned i = 0; i < dev->nqueues; i++) {
+		if (!backend_ring(dev, i))
+			continue;
+		signal_fd(dev->queues[i].call_fd);
+		if (dev->saved_started[i])
+			signal_fd(dev->queues[i].kick_fd);
+	}
 	dev->state = VU_DEV_ACTIVE;
 	return 0;
+}
+
+bool vu_backend_ring_wanted(const struct vu_device *dev, unsigned q)
+{
+	return backend_ring(dev, q) && ring_enabled(dev, q);
+}
+
+int vu_backend_restart(struct vu_device *dev)
+{
+	uint64_t features = dev->driver_features & ~dev->local_features;
+	int err;
+
+	if (dev->state == VU_DEV_PAUSED) /* resume sends the rest */
+		return vhost_user_frontend_set_features(&dev->fe, features);
+	dev->restoring = true;
+	err = configure_backend(dev, features, false);
+	dev->restoring = false;
+	/* The guest may have kicked while nobody listened. */
+	for (unsigned i = 0; !err && i < dev->nqueues; i++)
+		if (dev->saved_started[i])
+			signal_fd(dev->queues[i].kick_fd);
+	if (!err && vhost_user_frontend_acks_outstanding(&dev->fe)) {
+		dev->activation.start_ns = monotonic_ns();
+		vu_arm_ack_timer(dev);
+	}
+	return err;
 }

@@ -557,6 +557,7 @@ static vu_takeover_serve_fn pick_net(const struct vu_device *dev, unsigned q)
 const struct vu_type_ops vu_net_ops = {
     .id = VIRTIO_ID_NET,
     .state_in_rings = true,
+    .reconnects = true,
     .keys = "mac=XX:XX:XX:XX:XX:XX, queues=N",
     .parse_key = net_parse_key,
     .setup = net_setup,

@@ -6,6 +6,8 @@
  *   qsize=N       largest queue size offered (power of two, default 256)
  *   timeout=MS    how long to wait for each back-end reply
  *   trace=on|off, trace-file=PATH  this device's protocol trace
+ *   reconnect=on|off, reconnect-timeout=MS  wait for a back-end that hung
+ *                 up to come back (reconnect.c)
  * Any other key is the type's own, parsed by its file (fs.c: tag=,
  * queues=; net.c: mac=; gpu.c: vnc=).
  */
@@ -65,6 +67,13 @@ static int apply_key(struct vu_spec *s, const char *key, const char *value, char
 		if (strcmp(value, "on") && strcmp(value, "off"))
 			goto bad;
 		s->trace = !strcmp(value, "on");
+	} else if (!strcmp(key, "reconnect")) {
+		if (strcmp(value, "on") && strcmp(value, "off"))
+			goto bad;
+		s->reconnect = !strcmp(value, "on");
+	} else if (!strcmp(key, "reconnect-timeout")) {
+		if (vu_parse_uint(value, 1, 3600000, &s->reconnect_timeout_ms))
+			goto bad;
 	} else if (!strcmp(key, "trace-file")) {
 		if (!*value || strlen(value) >= sizeof(s->trace_file))
 			goto bad;
@@ -97,6 +106,7 @@ int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_
 
 	memset(spec, 0, sizeof(*spec));
 	spec->trace = -1;
+	spec->reconnect = -1;
 	if (strlen(text) >= sizeof(buf)) {
 		snprintf(err, err_size, "argument too long");
 		return -EINVAL;
@@ -121,6 +131,13 @@ int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_
 		snprintf(err, err_size, "missing key 'sock'");
 		r = -EINVAL;
 	}
+	if (!r && spec->reconnect == 1 && spec->ops->no_reconnect) {
+		snprintf(err, err_size, "reconnect=on: a %s device cannot reconnect (%s)",
+			 spec->type->name, spec->ops->no_reconnect);
+		r = -EINVAL;
+	}
+	if (!r && spec->reconnect == -1)
+		spec->reconnect = spec->ops->reconnects;
 	if (!r && spec->ops->finish_args)
 		spec->ops->finish_args(spec->type_args);
 	return r;
