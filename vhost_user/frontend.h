@@ -300,6 +300,8 @@ int vhost_user_frontend_get_inflight(struct vhost_user_frontend *fe, uint16_t nu
 				     int *fd);
 int vhost_user_frontend_set_inflight(struct vhost_user_frontend *fe,
 				     const struct vhost_user_inflight *region, int fd);
+/* SET_VRING_CALL alone for queue index (fd < 0: none); the ring is not started. */
+int vhost_user_frontend_set_call(struct vhost_user_frontend *fe, unsigned index, int fd);
 
 int vhost_user_frontend_save_state(struct vhost_user_frontend *fe, uint8_t **data, size_t *len);
 int vhost_user_frontend_load_state(struct vhost_user_frontend *fe, const uint8_t *data, size_t len);

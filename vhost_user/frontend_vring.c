@@ -59,6 +59,13 @@ static int set_vring_fd(struct vhost_user_frontend *fe, uint32_t request, unsign
 	return vu_request(fe, request, &value, sizeof(value), fd >= 0 ? &fd : NULL, fd >= 0);
 }
 
+int vhost_user_frontend_set_call(struct vhost_user_frontend *fe, unsigned index, int fd)
+{
+	if (index >= fe->num_queues || index >= VHOST_USER_MAX_QUEUES)
+		return -EINVAL;
+	return set_vring_fd(fe, VHOST_USER_SET_VRING_CALL, index, fd);
+}
+
 static bool protocol_acked(const struct vhost_user_frontend *fe)
 {
 	return fe->backend_features & BIT(VHOST_USER_F_PROTOCOL_FEATURES);

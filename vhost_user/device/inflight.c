@@ -5,7 +5,11 @@
  * every new connection (SET_INFLIGHT_FD, before its rings) so a restarted
  * back-end resubmits what its predecessor had taken and not completed;
  * freed when the guest resets the device, whose rings then start afresh.
- * Acked only on devices that reconnect: it does nothing for the others.
+ * Acked only on devices that reconnect (it does nothing for the others),
+ * and only with inflight=on: DPDK 22.11's vhost_blk example stops serving
+ * its ring once it is negotiated with this frontend (cause not found yet),
+ * so the default is the restart at the used index, which reconnect.c
+ * checks is exact.
  */
 #include "vhost_user/device/internal.h"
 
@@ -24,7 +28,7 @@
 
 bool vu_inflight_wanted(const struct vu_device *dev)
 {
-	return dev->spec.reconnect == 1;
+	return dev->spec.reconnect == 1 && dev->spec.inflight;
 }
 
 static void map_region(struct vu_device *dev)
@@ -58,6 +62,24 @@ static int get_region(struct vu_device *dev)
 	return 0;
 }
 
+/*
+ * A SET_VRING_CALL for every queue before SET_INFLIGHT_FD, as QEMU sends at
+ * start-up: DPDK's vhost library sets up a queue's state on the first
+ * message naming it and hands the region only to queues it has then, so
+ * without these its rings would find no region at SET_VRING_KICK and the
+ * device would never become ready. Each queue gets its own call fd where
+ * the driver set one up; the rings' start sends it again.
+ */
+static int announce_queues(struct vu_device *dev)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i < dev->nqueues && !err; i++)
+		if (!vu_queue_local(dev, i))
+			err = vhost_user_frontend_set_call(&dev->fe, i, dev->queues[i].call_fd);
+	return err;
+}
+
 int vu_inflight_prepare(struct vu_device *dev)
 {
 	struct vu_inflight *in = &dev->inflight;
@@ -67,6 +89,8 @@ int vu_inflight_prepare(struct vu_device *dev)
 		return 0;
 	if (!in->held)
 		err = get_region(dev);
+	if (!err && !in->sent)
+		err = announce_queues(dev);
 	if (!err && !in->sent)
 		err = vhost_user_frontend_set_inflight(&dev->fe, &in->region, in->fd);
 	in->sent = !err;

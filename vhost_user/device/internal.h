@@ -29,11 +29,12 @@ struct vu_spec {
 	struct vhost_user_type type_fallback;
 	const struct vu_type_ops *ops; /* the type's behaviour here (types.c) */
 	char sock[108];
-	unsigned queue_size;	       /* 0 = default */
-	unsigned timeout_ms;	       /* 0 = frontend default */
-	int trace;		       /* -1: as --trace/--trace-file say, 0: off, 1: on */
-	char trace_file[256];	       /* this device's own JSON-lines trace, or "" */
-	int reconnect;		       /* -1: the type's default, 0: off, 1: on */
+	unsigned queue_size;  /* 0 = default */
+	unsigned timeout_ms;  /* 0 = frontend default */
+	int trace;	      /* -1: as --trace/--trace-file say, 0: off, 1: on */
+	char trace_file[256]; /* this device's own JSON-lines trace, or "" */
+	int reconnect;	      /* -1: the type's default, 0: off, 1: on */
+	bool inflight;	      /* inflight=on: INFLIGHT_SHMFD acked where offered (inflight.c) */
 	unsigned reconnect_timeout_ms; /* 0 = VU_RECONNECT_TIMEOUT_MS */
 	/* The type's own keys (tag=, mac=, vnc=, ...), laid out by its file. */
 	_Alignas(8) unsigned char type_args[VU_TYPE_ARGS_MAX];

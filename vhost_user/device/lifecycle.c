@@ -291,6 +291,7 @@ void vu_dev_reset(void *opaque)
 {
 	struct vu_device *dev = opaque;
 
+	/* Their watches drop themselves at the next kick, unread (takeover.c). */
 	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
 		dev->takeover[i].on = false;
 	vu_local_stop(dev, false);

@@ -84,8 +84,13 @@ void vu_backend_lost(struct vu_device *dev, const char *cause)
 	snprintf(rc->cause, sizeof(rc->cause), "%s", cause);
 	log_warn(dev->fe.log_component,
 		 "%s: lost the back-end (%s); the guest's requests wait, reconnecting to %s for "
-		 "up to %u ms",
-		 dev->name, cause, dev->spec.sock, reconnect_timeout_ms(dev));
+		 "up to %u ms%s",
+		 dev->name, cause, dev->spec.sock, reconnect_timeout_ms(dev),
+		 dev->state == VU_DEV_IDLE || vhost_user_frontend_has_protocol(
+						  &dev->fe, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)
+		     ? ""
+		     : "; without INFLIGHT_SHMFD its rings restart at the used index, which is "
+		       "exact only if it completed in order (checked then)");
 	/* Closing the socket and arming the retry timer belong to the loop thread. */
 	signal_work(dev);
 }

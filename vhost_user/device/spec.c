@@ -8,6 +8,7 @@
  *   trace=on|off, trace-file=PATH  this device's protocol trace
  *   reconnect=on|off, reconnect-timeout=MS  wait for a back-end that hung
  *                 up to come back (reconnect.c)
+ *   inflight=on|off  ack INFLIGHT_SHMFD where offered (with reconnect=on)
  * Any other key is the type's own, parsed by its file (fs.c: tag=,
  * queues=; net.c: mac=; gpu.c: vnc=).
  */
@@ -71,6 +72,10 @@ static int apply_key(struct vu_spec *s, const char *key, const char *value, char
 		if (strcmp(value, "on") && strcmp(value, "off"))
 			goto bad;
 		s->reconnect = !strcmp(value, "on");
+	} else if (!strcmp(key, "inflight")) {
+		if (strcmp(value, "on") && strcmp(value, "off"))
+			goto bad;
+		s->inflight = !strcmp(value, "on");
 	} else if (!strcmp(key, "reconnect-timeout")) {
 		if (vu_parse_uint(value, 1, 3600000, &s->reconnect_timeout_ms))
 			goto bad;
@@ -138,6 +143,11 @@ int vu_spec_parse(const char *text, struct vu_spec *spec, char *err, size_t err_
 	}
 	if (!r && spec->reconnect == -1)
 		spec->reconnect = spec->ops->reconnects;
+	if (!r && spec->inflight && spec->reconnect != 1) {
+		snprintf(err, err_size,
+			 "inflight=on needs reconnect=on (the region serves a restarted back-end)");
+		r = -EINVAL;
+	}
 	if (!r && spec->ops->finish_args)
 		spec->ops->finish_args(spec->type_args);
 	return r;

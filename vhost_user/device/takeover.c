@@ -74,10 +74,20 @@ static void on_takeover_kick(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	pthread_mutex_lock(&dev->vm->dev_lock);
+	/*
+	 * Off since the guest's reset: the kick is not ours to read (a back-end
+	 * regained after the reset reads it, and libvhost-user ones panic on a
+	 * kick fd someone else emptied). The watch drops itself, here on the
+	 * loop thread, where removing an event is safe.
+	 */
+	if (!t->on || dev->state != VU_DEV_FAILED) {
+		event_del(t->kick_ev);
+		pthread_mutex_unlock(&dev->vm->dev_lock);
+		return;
+	}
 	if (read((int)fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		log_debug(dev->fe.log_component, "kick read failed: %s", strerror(errno));
-	if (t->on && dev->state == VU_DEV_FAILED)
-		takeover_serve(dev, t->index);
+	takeover_serve(dev, t->index);
 	pthread_mutex_unlock(&dev->vm->dev_lock);
 }
 
@@ -97,12 +107,12 @@ static bool take_queue(struct vu_device *dev, unsigned i, vu_takeover_serve_fn s
 	t->serve = serve;
 	t->dev = dev;
 	t->index = i;
-	if (!t->kick_ev) {
+	if (!t->kick_ev)
 		t->kick_ev = event_new(dev->vm->evbase, q->kick_fd, EV_READ | EV_PERSIST,
 				       on_takeover_kick, t);
-		if (!t->kick_ev || event_add(t->kick_ev, NULL) < 0)
-			return false;
-	}
+	/* Again after a reset: the watch dropped itself then. */
+	if (!t->kick_ev || event_add(t->kick_ev, NULL) < 0)
+		return false;
 	t->on = true;
 	/* A polling back-end (DPDK) may have told the driver not to kick. */
 	virtq_want_kicks(&t->vq);
