@@ -83,7 +83,9 @@ struct vu_watches {
 struct vu_reconnect {
 	bool lost;	 /* no back-end now: the rings wait for the next one */
 	bool restarting; /* the rings restart on a new back-end (reconnect.c) */
-	bool graceful;	 /* dropped on purpose with the rings drained: their bases are exact */
+	/* Given up on (gone too long, or back unable to serve): a reset gives a fresh try. */
+	bool gave_up;
+	bool graceful; /* dropped on purpose with the rings drained: their bases are exact */
 	unsigned rings_restarted, requests_waiting; /* of the last regain, for its log line */
 	uint64_t since_ms;			    /* when it was lost */
 	unsigned backoff_ms;			    /* the wait before the next try */

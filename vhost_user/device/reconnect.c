@@ -241,6 +241,7 @@ static void give_up(struct vu_device *dev, const char *why)
 	vhost_user_frontend_close(&dev->fe);
 	vu_inflight_connection_gone(dev);
 	dev->reconnect.lost = false;
+	dev->reconnect.gave_up = true;
 	dev->fe.hung_up = false;
 	vu_fail_device(dev, cause);
 	vu_type_stop(dev);
@@ -436,8 +437,15 @@ void vu_reconnect_release(struct vu_device *dev)
 
 void vu_reconnect_after_reset(struct vu_device *dev)
 {
-	if (dev->spec.reconnect != 1 || dev->fe.sock >= 0 || dev->reconnect.lost)
+	/*
+	 * Only a device that reconnecting gave up on (gone too long, or back
+	 * unable to serve): one failed by a back-end that answered wrongly
+	 * keeps failing at once (EIO, not a wait).
+	 */
+	if (dev->spec.reconnect != 1 || dev->fe.sock >= 0 || dev->reconnect.lost ||
+	    !dev->reconnect.gave_up)
 		return;
+	dev->reconnect.gave_up = false;
 	dev->failure.cause[0] = '\0';
 	dev->state = VU_DEV_IDLE;
 	dev->fe.hung_up = true;
