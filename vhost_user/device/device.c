@@ -398,7 +398,9 @@ static json_t *pending_per_queue(const struct vu_device *dev)
 		    guest_memory_ptr(&dev->vm->mem, dev->queues[i].device, 4);
 		const volatile uint16_t *avail =
 		    guest_memory_ptr(&dev->vm->mem, dev->queues[i].driver, 4);
-		json_int_t n = used && avail ? (uint16_t)(avail[1] - used[1]) : 0;
+		/* A queue the driver did not enable has no rings to read. */
+		json_int_t n =
+		    dev->queues[i].enabled && used && avail ? (uint16_t)(avail[1] - used[1]) : 0;
 
 		if (json_array_append_new(a, json_integer(n))) {
 			json_decref(a);

@@ -224,20 +224,13 @@ int vu_watches_start(struct vu_device *dev)
 	if (dev->watch.ack_timer_fd < 0)
 		return -errno;
 	dev->watch.work_ev = watch(dev, dev->watch.work_fd, on_work, dev);
-	dev->watch.sock_ev = watch(dev, dev->fe.sock, on_socket, dev);
 	dev->watch.ack_timer_ev = watch(dev, dev->watch.ack_timer_fd, on_ack_timer, dev);
-	if (!dev->watch.work_ev || !dev->watch.sock_ev || !dev->watch.ack_timer_ev ||
-	    vu_reconnect_init(dev))
+	if (!dev->watch.work_ev || !dev->watch.ack_timer_ev || vu_reconnect_init(dev))
 		return -ENOMEM;
-	if (dev->fe.backend_fd >= 0) {
-		dev->watch.backend_ev = watch(dev, dev->fe.backend_fd, on_backend_request, dev);
-		if (!dev->watch.backend_ev)
-			return -ENOMEM;
-		dev->watch.backend_ev_fd = dev->fe.backend_fd;
-	}
-	return 0;
+	return vu_watches_rebind(dev);
 }
 
+/* The connection's own watches (its socket, its back-end channel), dropped and made anew. */
 int vu_watches_rebind(struct vu_device *dev)
 {
 	if (dev->watch.sock_ev)

@@ -405,15 +405,16 @@ int vu_device_pause(struct vu_device *dev)
 		dev->state = VU_DEV_PAUSED;
 		return 0;
 	}
-	/* A drain that timed out is logged; the pause stands all the same. */
 	err = vu_backend_quiesce(dev);
-	if (err && err != -EBUSY)
+	if (err == -EBUSY)
+		err = 0; /* a drain that timed out is logged; the pause stands all the same */
+	if (err)
 		vu_fail_device(dev, "stopping the rings for pause failed");
-	if (err && err != -EBUSY && dev->reconnect.lost) {
+	if (err && dev->reconnect.lost) {
 		dev->state = VU_DEV_PAUSED;
 		return 0;
 	}
-	if (err && err != -EBUSY)
+	if (err)
 		return err;
 	set_state(dev, VU_DEV_PAUSED);
 	return dev->state == VU_DEV_FAILED ? -EIO : 0;
