@@ -156,6 +156,14 @@ int vhost_user_frontend_read_acks(struct vhost_user_frontend *fe);
  */
 int vhost_user_frontend_expire_acks(struct vhost_user_frontend *fe);
 
+/*
+ * At shut-down: reads the acks that have arrived and, if some are still
+ * missing, logs the oldest as unanswered before when (a back-end that never
+ * acks is a bug even when the VM ends inside the timeout), marks fe broken.
+ * Returns 0, the first failed ack, or -ETIMEDOUT.
+ */
+int vhost_user_frontend_abandon_acks(struct vhost_user_frontend *fe, const char *when);
+
 /* Acks sent for and not yet read. */
 static inline unsigned vhost_user_frontend_acks_outstanding(const struct vhost_user_frontend *fe)
 {

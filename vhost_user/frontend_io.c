@@ -351,6 +351,21 @@ int vhost_user_frontend_expire_acks(struct vhost_user_frontend *fe)
 	return vu_fail_errno(fe, oldest, "reply timeout", -ETIMEDOUT);
 }
 
+int vhost_user_frontend_abandon_acks(struct vhost_user_frontend *fe, const char *when)
+{
+	char field[96];
+	int64_t sent_ms = fe->ack_deadline_ms - fe->timeout_ms;
+	int err = vhost_user_frontend_read_acks(fe);
+
+	if (err || !fe->npending)
+		return err;
+	snprintf(field, sizeof(field), "no reply before %s, %lld ms after it was sent", when,
+		 (long long)(monotonic_ms() - sent_ms));
+	err = vu_fail_errno(fe, fe->pending_acks[0], field, -ETIMEDOUT);
+	fe->npending = 0;
+	return err;
+}
+
 int vu_call(struct vhost_user_frontend *fe, uint32_t request, const void *payload, uint32_t size,
 	    const struct vhost_user_reply_spec *spec, struct vhost_user_msg *reply, int *reply_fds)
 {

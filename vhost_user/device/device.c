@@ -326,6 +326,8 @@ void vu_device_destroy(struct vu_device *dev)
 {
 	if (!dev)
 		return;
+	if (vhost_user_frontend_acks_outstanding(&dev->fe))
+		vhost_user_frontend_abandon_acks(&dev->fe, "shut-down");
 	vu_watches_stop(dev);
 	vu_local_stop(dev, false);
 	destroy_type_state(dev);
