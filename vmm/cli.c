@@ -16,9 +16,10 @@
 
 static const char usage_text[] =
     "usage: vmm --kernel FILE [options]\n"
+    "       vmm --restore DIR [options]\n"
     "Boots a Linux kernel directly under KVM with vhost-user devices.\n"
     "\n"
-    "  --kernel FILE        bzImage or uncompressed ELF vmlinux (required)\n"
+    "  --kernel FILE        bzImage or uncompressed ELF vmlinux (required unless --restore)\n"
     "  --initrd FILE        initial ramdisk\n"
     "  --cmdline TEXT       appended to the kernel command line after the console settings\n"
     "  --mem SIZE           guest RAM, with K/M/G suffix (default 512M, at least 16M)\n"
@@ -27,7 +28,7 @@ static const char usage_text[] =
     "  --vhost-user SPEC    add a vhost-user device: TYPE,sock=PATH[,key=value...]\n"
     "  --control PATH       control socket (JSON lines: pause, resume, snapshot, status, quit)\n"
     "  --restore DIR        start from a snapshot (same options and --vhost-user devices,\n"
-    "                       sockets of freshly started back-ends)\n"
+    "                       sockets of freshly started back-ends); needs no --kernel\n"
     "  --trace vhost-user   log every vhost-user message, decoded, to stderr\n"
     "  --trace-file PATH    the same trace as one JSON object per line into PATH\n"
     "                       (per device: trace=on|off, trace-file=PATH in --vhost-user)\n"
@@ -274,7 +275,8 @@ enum cli_result cli_parse(int argc, char **argv, struct vm_config *cfg, char *ms
 	}
 	if (optind < argc)
 		CLI_FAIL("unexpected argument '%s' (see --help)", argv[optind]);
-	if (!cfg->kernel_path)
+	/* A snapshot holds the guest the kernel booted into: its image is not read again. */
+	if (!cfg->kernel_path && !cfg->restore_path)
 		CLI_FAIL("--kernel is required (see --help)");
 	return CLI_RUN;
 }

@@ -173,8 +173,12 @@ static int restore(struct vmm *vmm, const char *path)
 static int vmm_build(struct vmm *vmm, const struct vm_config *cfg, uint64_t start_ns)
 {
 	struct vm *vm = &vmm->vm;
-	/* The kernel's preparation (seconds, the first time) overlaps all that follows. */
-	struct kernel_prefetch *prefetch = arch_kernel_prefetch_start(cfg->kernel_path);
+	/*
+	 * The kernel's preparation (seconds, the first time) overlaps all that
+	 * follows; a restore has no use for it, and it would compete for the CPU.
+	 */
+	struct kernel_prefetch *prefetch =
+	    cfg->restore_path ? NULL : arch_kernel_prefetch_start(cfg->kernel_path);
 	int r = vm_create(vm, cfg);
 
 	boot_timeline_init(&vm->timeline, start_ns);
@@ -222,18 +226,18 @@ static int vmm_run(struct vmm *vmm)
 /* Catches the mistakes a user makes most before touching KVM, with one line each. */
 static int check_inputs(const struct vm_config *cfg)
 {
-	const char *paths[] = {cfg->kernel_path, cfg->initrd_path};
-	const char *names[] = {"--kernel", "--initrd"};
+	const char *paths[] = {cfg->kernel_path, cfg->initrd_path, cfg->restore_path};
+	const char *names[] = {"--kernel", "--initrd", "--restore"};
 	char err[200];
 
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < 3; i++) {
 		if (paths[i] && access(paths[i], R_OK) < 0) {
 			fprintf(stderr, "vmm: %s: cannot read '%s': %s\n", names[i], paths[i],
 				strerror(errno));
 			return -errno;
 		}
 	}
-	if (arch_probe_kernel(cfg->kernel_path, err, sizeof(err))) {
+	if (cfg->kernel_path && arch_probe_kernel(cfg->kernel_path, err, sizeof(err))) {
 		fprintf(stderr, "vmm: --kernel: %s\n", err);
 		return -ENOEXEC;
 	}

@@ -169,6 +169,10 @@ START_TEST(ram_is_sparse_and_round_trips)
 	ck_assert_int_eq(guest_memory_init(&mem, &range, 1), 0);
 	memset(mem.regions[0].host, 0x5a, 4096);
 	memset((uint8_t *)mem.regions[0].host + (5 << 20), 0xa5, 8192);
+	/* Touched but left zero: a hole in the file all the same. */
+	memset((uint8_t *)mem.regions[0].host + (2 << 20), 0, 1 << 20);
+	/* A page zero but for its last byte is data. */
+	((uint8_t *)mem.regions[0].host)[(6 << 20) + 4095] = 1;
 	ck_assert_int_eq(snap_dir_create(&d, dir), 0);
 	ck_assert_int_eq(snap_dir_put_ram(&d, "ram0", &mem.regions[0], &ext), 0);
 	ck_assert_int_eq(snap_dir_put(&d, "memory", &ext), 0);
@@ -176,7 +180,7 @@ START_TEST(ram_is_sparse_and_round_trips)
 	snprintf(path, sizeof(path), "%s/ram0", dir);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_size, 8 << 20);
-	ck_assert_int_le(st.st_blocks * 512, 1 << 20); /* only the touched pages */
+	ck_assert_int_le(st.st_blocks * 512, 64 << 10); /* only the pages not zero */
 	ck_assert_int_eq(guest_memory_init(&back, &range, 1), 0);
 	ck_assert_int_eq(snap_dir_open(&d, dir), 0);
 	snap_reader_init(&rd, "memory", ext.data, ext.len);
