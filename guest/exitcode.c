@@ -6,11 +6,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <sys/io.h>
@@ -23,6 +25,8 @@
 #define DT_ROOT "/proc/device-tree"
 #define DT_NODE_PREFIX "debug-exit@"
 
+/* How long the console may take to send what it holds before the exit. */
+#define DRAIN_SECONDS 5
 /* How long to wait for the VMM to stop us before reporting that it did not. */
 #define STOP_GRACE_SECONDS 10
 
@@ -140,6 +144,29 @@ static int write_exit(unsigned char value)
 }
 #endif
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * The guest kernel sends console bytes from its own buffer as the UART
+ * takes them: stopping the VM before they are out would cut the guest's
+ * last lines (its verdict among them) on a loaded host. Waits until the
+ * console has sent everything, for at most DRAIN_SECONDS.
+ */
+static void drain_console(void)
+{
+	struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART: the alarm ends the wait */
+
+	if (!isatty(STDOUT_FILENO) || sigaction(SIGALRM, &sa, NULL) < 0)
+		return;
+	alarm(DRAIN_SECONDS);
+	if (tcdrain(STDOUT_FILENO) < 0)
+		fprintf(stderr, "exitcode: console not drained: %s\n", strerror(errno));
+	alarm(0);
+}
+
 int main(int argc, char **argv)
 {
 	int status, err;
@@ -151,6 +178,7 @@ int main(int argc, char **argv)
 	/* Announced first so a log shows which status the guest asked for. */
 	printf("VMM-GUEST: exitcode %d\n", status);
 	fflush(stdout);
+	drain_console();
 	err = write_exit((unsigned char)status);
 	if (err)
 		return 1;
