@@ -26,9 +26,12 @@ static void check_refusal(const struct control_request *req)
 
 static void check_request(const struct control_request *req)
 {
-	assert(req->cmd <= CONTROL_SNAPSHOT);
+	/* CONTROL_RECONNECT is the last command: a new one must be added here. */
+	assert(req->cmd <= CONTROL_RECONNECT);
 	if (req->cmd == CONTROL_SCREENSHOT || req->cmd == CONTROL_SNAPSHOT)
 		assert(req->path[0] && strlen(req->path) < sizeof(req->path));
+	if (req->cmd == CONTROL_RECONNECT)
+		assert(req->device[0]);
 	assert(memchr(req->device, '\0', sizeof(req->device)));
 }
 
