@@ -97,6 +97,24 @@ static void drain_call(struct test_vq *vq)
 		vq->calls++;
 }
 
+bool test_vq_wait_call(struct test_vq *vq, unsigned calls, int timeout_ms)
+{
+	int64_t deadline = monotonic_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd = {.fd = vq->call_fd, .events = POLLIN};
+		int64_t left;
+
+		drain_call(vq);
+		if (vq->calls > calls)
+			return true;
+		left = deadline - monotonic_ms();
+		if (left <= 0)
+			return false;
+		poll(&pfd, 1, left > 50 ? 50 : (int)left);
+	}
+}
+
 int test_vq_wait_used(struct test_vq *vq, int timeout_ms, uint32_t *id, uint32_t *len)
 {
 	struct vring_used *used = guest_memory_ptr(vq->mem, vq->used_gpa, 4 + 8u * vq->size);

@@ -45,4 +45,11 @@ void test_vq_kick(struct test_vq *vq);
  */
 int test_vq_wait_used(struct test_vq *vq, int timeout_ms, uint32_t *id, uint32_t *len);
 
+/*
+ * Waits up to timeout_ms for the call eventfd to count past calls: a
+ * back-end publishes the used entry before it signals, so the signal may
+ * come just after test_vq_wait_used returned. True when it came.
+ */
+bool test_vq_wait_call(struct test_vq *vq, unsigned calls, int timeout_ms);
+
 #endif

@@ -68,7 +68,8 @@ static void write_read(struct test_ctx *t, struct test_vq *vq, int image_fd, uin
 	status = blk_request(t, vq, VIRTIO_BLK_T_OUT, sector);
 	test_check(&t->tap, status == VIRTIO_BLK_S_OK,
 		   "write %u bytes at sector %" PRIu64 " (status %d)", IO_BYTES, sector, status);
-	test_check(&t->tap, vq->calls > calls, "back-end signalled the call eventfd");
+	test_check(&t->tap, test_vq_wait_call(vq, calls, REPLY_TIMEOUT_MS),
+		   "back-end signalled the call eventfd");
 	memset(buf, 0, IO_BYTES);
 	status = blk_request(t, vq, VIRTIO_BLK_T_IN, sector);
 	test_check(&t->tap, status == VIRTIO_BLK_S_OK && memcmp(buf, want, IO_BYTES) == 0,
