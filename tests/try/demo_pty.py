@@ -81,6 +81,9 @@ def main():
     good &= check(s.expect(r"Welcome to the vmm demo guest") is not None, "the guest greets", s.out[-1500:])
     good &= check(s.expect(r"shell ready") is not None, "the shell is ready", s.out[-800:])
     greeting = s.out
+    # "shell ready" comes just before the shell starts: a line typed before its
+    # prompt meets the terminal's switch to line editing, and part of it is lost.
+    good &= check(s.expect(r"\n/ # ") is not None, "the shell prompts", s.out[-400:])
     good &= check(re.search(r"ext4 mounted on /mnt/disk: ok", greeting) is not None, "greeting: disk mounted",
                   " / ".join(line for line in greeting.splitlines() if "/mnt/disk" in line))
     good &= check(re.search(r"/mnt/share \(virtiofsd.*: ok", greeting) is not None, "greeting: share mounted",
