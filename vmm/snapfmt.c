@@ -548,7 +548,7 @@ static uint64_t *read_extents(struct snap_reader *rd, uint64_t size, uint32_t *n
 
 	if (!snap_get_u32(rd, "extents", n))
 		return NULL;
-	if (*n > size / 4096 + 1) {
+	if (*n > size / SNAP_PAGE + 1) {
 		snap_fail(rd, "extents", "%u, more than the region has pages", *n);
 		return NULL;
 	}

@@ -47,6 +47,20 @@ net_up() {
 
 net_stat() { cat "/sys/class/net/eth0/statistics/$1"; }
 
+# Pings the fake neighbour 20 times and prints "$1 sent N received M" for
+# the frames that went out and came back; fails with fewer than 20 each way.
+net_ping_count() {
+	tx0=$(net_stat tx_packets)
+	rx0=$(net_stat rx_packets)
+	ping -c 20 -i 0.1 -W 1 10.0.2.99 >/dev/null 2>&1
+	sleep 1
+	tx=$(($(net_stat tx_packets) - tx0))
+	rx=$(($(net_stat rx_packets) - rx0))
+	echo "VMM-GUEST: $TEST: $1 sent $tx received $rx"
+	[ "$tx" -ge 20 ] || fail "only $tx frames sent"
+	[ "$rx" -ge 20 ] || fail "only $rx of $tx frames came back"
+}
+
 # Waits (up to 30 s) until a frame comes back: a back-end may serve its
 # rings seconds after DRIVER_OK (DPDK prefaults all guest RAM first, ~7 s
 # on a loaded nested host), and the counts that follow must measure the
